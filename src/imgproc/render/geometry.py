@@ -1,0 +1,73 @@
+"""Where each variant's pixels come from and how big it is: pure arithmetic, no pixels.
+
+Plans are made in the coordinates of the full-size, upright original, before anything is
+decoded, so that the decoder can be told the smallest scale that still serves every variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import FORMAT_MAX_SIDE, Variant
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A variant's source region (`box`, in full-size upright pixels) and its output size."""
+
+    variant: Variant
+    box: Box
+    size: tuple[int, int]
+
+    @property
+    def scale(self) -> float:
+        """Output pixels per source pixel; above 1 means the variant enlarges."""
+        return self.size[0] / (self.box[2] - self.box[0])
+
+
+def plan_variant(variant: Variant, width: int, height: int) -> Plan:
+    if variant.fit == "cover":
+        plan = _cover(variant, width, height)
+    else:
+        plan = _inside(variant, width, height)
+    return _fit_format_limit(plan)
+
+
+def _inside(variant: Variant, width: int, height: int) -> Plan:
+    """Fit within the box (or the width alone) and never enlarge."""
+    scale = min(1.0, variant.width / width)
+    if variant.height is not None:
+        scale = min(scale, variant.height / height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return Plan(variant, (0.0, 0.0, float(width), float(height)), size)
+
+
+def _cover(variant: Variant, width: int, height: int) -> Plan:
+    """Fill the box exactly, cropping the centre of whichever side is too long."""
+    box_w, box_h = variant.width, variant.height or variant.width
+    crop_w = min(float(width), height * box_w / box_h)
+    crop_h = min(float(height), width * box_h / box_w)
+    left, top = (width - crop_w) / 2, (height - crop_h) / 2
+    return Plan(variant, (left, top, left + crop_w, top + crop_h), (box_w, box_h))
+
+
+def _fit_format_limit(plan: Plan) -> Plan:
+    """An extreme panorama or strip is scaled down further to fit the encoder's largest side."""
+    limit = FORMAT_MAX_SIDE[plan.variant.format]
+    width, height = plan.size
+    if max(width, height) <= limit:
+        return plan
+    factor = limit / max(width, height)
+    size = (max(1, min(limit, round(width * factor))), max(1, min(limit, round(height * factor))))
+    return Plan(plan.variant, plan.box, size)
+
+
+def decode_scale(plans: list[Plan]) -> float:
+    """The smallest fraction of full size the decoder may produce without starving a variant."""
+    return min(1.0, max((plan.scale for plan in plans), default=1.0))
+
+
+def scale_box(box: Box, factor: float) -> Box:
+    return (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)

@@ -1,0 +1,110 @@
+"""The render path: an upload's bytes in, every variant and placeholder out, decoded once.
+
+Read `render` top to bottom to know what happens to a picture; each step is a small function
+in a module named after it and can be tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from ..config import Config
+from ..errors import BadImage, VariantFailed
+from .colour import to_srgb
+from .decode import decode, open_image
+from .encode import encode
+from .flatten import flatten
+from .geometry import Plan, decode_scale, plan_variant
+from .limits import check_bytes, check_pixels
+from .metadata import exif_subset, icc_profile_of, orientation_of, read_exif
+from .orient import apply_orientation, oriented_size
+from .placeholder import dominant_colour, placeholder_data_url, thumbhash_of
+from .resize import resize
+from .sharpen import sharpen
+from .sniff import sniff_format
+
+
+@dataclass(frozen=True)
+class RenderedVariant:
+    name: str
+    format: str
+    content_type: str
+    extension: str
+    width: int
+    height: int
+    data: bytes
+
+
+@dataclass
+class Rendition:
+    """Everything a record needs from the pixels; `failures` names variants that could not be made."""
+
+    format: str
+    width: int  # as displayed, after orientation
+    height: int
+    exif: dict | None
+    placeholder: str
+    thumbhash: str
+    dominant_color: str
+    variants: list[RenderedVariant] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def render(data: bytes, config: Config) -> Rendition:
+    fmt = sniff_format(data)
+    check_bytes(len(data), config.max_image_size)
+    image = open_image(data, fmt)
+    check_pixels(image.size, config.max_pixels)
+    exif = read_exif(image)
+    orientation = orientation_of(exif)
+    width, height = oriented_size(image.size, orientation)
+    plans = [plan_variant(variant, width, height) for variant in config.variants]
+    icc_profile = icc_profile_of(image)
+    image = decode(image, fmt, decode_scale(plans))
+    image = apply_orientation(image, orientation)
+    image = to_srgb(image, icc_profile)
+    rendition = Rendition(
+        format=fmt,
+        width=width,
+        height=height,
+        exif=exif_subset(exif),
+        placeholder=placeholder_data_url(image, config.background),
+        thumbhash=thumbhash_of(image),
+        dominant_color=dominant_colour(image, config.background),
+    )
+    render_variants(image, plans, width, config.background, rendition)
+    return rendition
+
+
+def render_variants(
+    image: Image.Image, plans: list[Plan], full_width: int, background: str, into: Rendition
+) -> None:
+    """Each distinct (region, size, sharpen) is resampled once: webp-medium reuses medium."""
+    resampled: dict[tuple, Image.Image] = {}
+    for plan in plans:
+        variant = plan.variant
+        try:
+            key = (plan.box, plan.size, variant.sharpen)
+            if key not in resampled:
+                resampled[key] = sharpen(resize(image, plan, full_width), variant.sharpen)
+            pixels = flatten(resampled[key], variant.format, background)
+            data = encode(pixels, variant.format, variant.quality)
+        except BadImage as exc:
+            into.failures[variant.name] = str(exc)
+            continue
+        except (OSError, ValueError, MemoryError) as exc:
+            into.failures[variant.name] = str(VariantFailed(f"{variant.name}: {exc}"))
+            continue
+        into.variants.append(
+            RenderedVariant(
+                name=variant.name,
+                format=variant.format,
+                content_type=variant.content_type,
+                extension=variant.extension,
+                width=pixels.width,
+                height=pixels.height,
+                data=data,
+            )
+        )
