@@ -1,0 +1,243 @@
+"""`process_object`: one original in, its variants and records out, whoever calls.
+
+The Lambda handler and every CLI command call this. It decides what a failure means: a bad
+picture is recorded (FAILED, with an `error#` record) and not retried; a store that is
+throttled or unreachable raises `TransientError` and nothing is recorded against the picture.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import records as rec
+from .config import Config
+from .errors import BadImage, ImgprocError, StaleWrite
+from .keys import (
+    check_key,
+    error_id,
+    is_candidate,
+    is_output,
+    metadata_value,
+    placeholder_id,
+    variant_key,
+)
+from .outcome import COMPLETE, FAILED, IGNORED, PARTIAL, RETRY, SKIPPED, Outcome
+from .render import Rendition, render
+from .render.limits import check_bytes
+from .stores.base import ObjectInfo, ObjectStore, RecordStore
+
+CACHE_FOREVER = "public, max-age=31536000, immutable"
+MAX_RACE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class EventHint:
+    """What an event said about the object; used only where it matches what was read."""
+
+    etag: str | None = None
+    version_id: str | None = None
+    sequencer: str | None = None
+    size: int | None = None
+
+
+@dataclass
+class Pipeline:
+    """The stores and settings `process_object` works with.
+
+    `originals` and `outputs` are the same bucket in production; `imgproc process` reads local
+    files and writes to an output directory.
+    """
+
+    originals: ObjectStore
+    outputs: ObjectStore
+    records: RecordStore
+    config: Config = field(default_factory=Config)
+    url_for: Callable[[str, str], str | None] = lambda key, etag: None
+
+
+def process_object(
+    pipeline: Pipeline, key: str, *, event: EventHint | None = None, force: bool = False
+) -> Outcome:
+    """Render `key` unless it is up to date; raise TransientError when it should be retried."""
+    started = time.monotonic()
+    if is_output(key, pipeline.config):
+        return Outcome(key, IGNORED, "under the output prefix; outputs are never processed")
+    if not is_candidate(key):
+        return Outcome(key, IGNORED, "not an image file name (see the accepted extensions)")
+    for _attempt in range(MAX_RACE_ATTEMPTS):
+        outcome = _attempt_once(pipeline, key, event, force, started)
+        if outcome is not None:
+            return outcome
+        force, event = True, None  # lost a race to a newer version: redo the current one
+    raise StaleWrite(f"{key} kept changing while it was processed; try again.")
+
+
+def process_safely(pipeline: Pipeline, key: str, **options) -> Outcome:
+    """`process_object` with transient and unexpected failures as a RETRY outcome."""
+    started = time.monotonic()
+    try:
+        return process_object(pipeline, key, **options)
+    except ImgprocError as exc:
+        status = RETRY if exc.retryable else FAILED
+        return Outcome(key, status, str(exc), exc.error_type, duration_ms=_ms(started))
+    except Exception as exc:  # a bug or an unwrapped client error: retrying is the safe side
+        return Outcome(key, RETRY, f"{type(exc).__name__}: {exc}", type(exc).__name__,
+                       duration_ms=_ms(started))
+
+
+def _attempt_once(
+    pipeline: Pipeline, key: str, event: EventHint | None, force: bool, started: float
+) -> Outcome | None:
+    """One try; None means a newer version won the race after our variants were written."""
+    config, records = pipeline.config, pipeline.records
+    try:
+        check_key(key)
+        info = pipeline.originals.head(key)
+    except BadImage as exc:
+        return _record_failure(pipeline, key, None, exc, started)
+    if info is None:  # deleted, or a late duplicate after the delete: resurrect nothing
+        return Outcome(key, IGNORED, "the original does not exist (deleted?)",
+                       duration_ms=_ms(started))
+    existing = records.get(key)
+    if not force and rec.is_settled(existing, info.etag, config.config_hash):
+        reason = "up to date" if existing["status"] == COMPLETE else (
+            "already failed for this version (retry with --failed or --force)")
+        return Outcome(key, SKIPPED, reason, record=existing, duration_ms=_ms(started))
+    try:
+        check_bytes(info.size, config.max_image_size)  # before downloading a byte
+        original = pipeline.originals.get(key)
+        if original is None:
+            return Outcome(key, IGNORED, "the original was deleted while being processed",
+                           duration_ms=_ms(started))
+        info = original.info
+        rendition = _render(original.data, config)
+    except BadImage as exc:
+        return _record_failure(pipeline, key, info, exc, started, event)
+    source = rec.source_of(pipeline.originals.name, info, _matching_sequencer(info, event))
+    if existing and rec.source_order(existing.get("source", {})) > rec.source_order(source):
+        return Outcome(key, SKIPPED, "a newer version is already recorded", record=existing,
+                       duration_ms=_ms(started))
+    if not rendition.variants:
+        failure = BadImage("No variant could be made: " + "; ".join(rendition.failures.values()))
+        return _record_failure(pipeline, key, info, failure, started, event)
+    processed_at = rec.now_iso()
+    variants = _publish(pipeline, key, info, rendition, processed_at)
+    record = rec.image_record(
+        key=key,
+        status=PARTIAL if rendition.failures else COMPLETE,
+        source=source,
+        size=info.size,
+        rendition=rendition,
+        variants=variants,
+        config_hash=config.config_hash,
+        duration_ms=_ms(started),
+        processed_at=processed_at,
+    )
+    if not records.put_unless_newer(record):
+        return None
+    records.put(rec.placeholder_record(key, rendition.placeholder, processed_at))
+    records.delete([error_id(key)])
+    message = "; ".join(f"{n}: {e}" for n, e in rendition.failures.items())
+    return Outcome(key, record["status"], message, record=record, duration_ms=_ms(started))
+
+
+def _render(data: bytes, config: Config) -> Rendition:
+    """Unexpected decoder or library errors on one picture are that picture's failure."""
+    try:
+        return render(data, config)
+    except ImgprocError:
+        raise
+    except Exception as exc:  # MemoryError included: the same picture would fail again
+        raise BadImage(f"The image could not be processed ({type(exc).__name__}: {exc}).") from exc
+
+
+def _publish(
+    pipeline: Pipeline, key: str, info: ObjectInfo, rendition: Rendition, processed_at: str
+) -> list[dict]:
+    """Upload every rendered variant with the contract's headers; a failed put raises."""
+    published = []
+    for variant in rendition.variants:
+        spec = pipeline.config.variant(variant.name)
+        object_key = variant_key(key, spec, pipeline.config)
+        pipeline.outputs.put(
+            object_key,
+            variant.data,
+            content_type=variant.content_type,
+            cache_control=CACHE_FOREVER,
+            metadata={
+                "original-key": metadata_value(key),
+                "variant": variant.name,
+                "processed-at": processed_at,
+            },
+        )
+        entry = {
+            "name": variant.name,
+            "key": object_key,
+            "width": variant.width,
+            "height": variant.height,
+            "format": variant.format,
+            "contentType": variant.content_type,
+            "size": len(variant.data),
+        }
+        url = pipeline.url_for(object_key, info.etag)
+        if url:
+            entry["url"] = url
+        published.append(entry)
+    return published
+
+
+def _record_failure(
+    pipeline: Pipeline,
+    key: str,
+    info: ObjectInfo | None,
+    error: BadImage,
+    started: float,
+    event: EventHint | None = None,
+) -> Outcome:
+    """A bad picture: FAILED record plus `error#` record; older than the record? nothing."""
+    records = pipeline.records
+    bucket = pipeline.originals.name
+    source = (
+        rec.source_of(bucket, info, _matching_sequencer(info, event)) if info else {
+            "bucket": bucket, "etag": None, "lastModified": rec.now_iso()}
+    )
+    timestamp = rec.now_iso()
+    record = rec.failed_record(
+        key=key,
+        existing=records.get(key),
+        source=source,
+        size=info.size if info else 0,
+        error=error,
+        config_hash=pipeline.config.config_hash,
+        duration_ms=_ms(started),
+        processed_at=timestamp,
+    )
+    if not records.put_unless_newer(record):
+        return Outcome(key, SKIPPED, "a newer version is already recorded",
+                       duration_ms=_ms(started))
+    records.add_error(
+        rec.error_record(key=key, bucket=bucket, error=error, etag=source.get("etag"),
+                         timestamp=timestamp)
+    )
+    return Outcome(key, FAILED, str(error), error.error_type, record=record,
+                   duration_ms=_ms(started))
+
+
+def _matching_sequencer(info: ObjectInfo, event: EventHint | None) -> str | None:
+    """The event's sequencer describes the event's version: keep it only for those bytes."""
+    if event is None or not event.sequencer:
+        return None
+    if event.version_id and info.version_id and event.version_id != info.version_id:
+        return None
+    if event.etag and event.etag.strip('"') != info.etag:
+        return None
+    return event.sequencer
+
+
+def _ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+__all__ = ["EventHint", "Pipeline", "placeholder_id", "process_object", "process_safely"]

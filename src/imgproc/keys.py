@@ -1,0 +1,86 @@
+"""The key layout: where an original's variants, manifest and records live.
+
+`processed/{original key}/{variant}.{ext}`: every original owns one prefix, so two originals
+never share a variant key and deleting an original's outputs is deleting one prefix.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote_plus
+
+from .config import Config, Variant
+from .errors import BadKey
+
+MAX_KEY_BYTES = 1024  # S3's own limit
+# Matched case-insensitively. Keys without an extension are candidates too (many apps store
+# uploads under generated names); the content decides either way.
+IMAGE_EXTENSIONS = frozenset(
+    {"jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "tif", "tiff", "heic", "heif", "hif",
+     "avif"}
+)
+MANIFEST = "manifest.json"
+
+
+def is_output(key: str, config: Config) -> bool:
+    """Anything under the output prefix is never processed again, whatever triggers it."""
+    return key.startswith(config.output_prefix)
+
+
+def is_input(key: str, config: Config) -> bool:
+    return key.startswith(config.input_prefix) and not key.endswith("/")
+
+
+def is_candidate(key: str) -> bool:
+    """Worth opening: an image extension (any case) or no extension at all."""
+    name = key.rsplit("/", 1)[-1]
+    if "." not in name.lstrip("."):
+        return True
+    return name.rsplit(".", 1)[-1].lower() in IMAGE_EXTENSIONS
+
+
+def output_prefix_of(key: str, config: Config) -> str:
+    return f"{config.output_prefix}{key}/"
+
+
+def variant_key(key: str, variant: Variant, config: Config) -> str:
+    return f"{output_prefix_of(key, config)}{variant.name}.{variant.extension}"
+
+
+def manifest_key(key: str, config: Config) -> str:
+    return f"{output_prefix_of(key, config)}{MANIFEST}"
+
+
+def original_of(output_key: str, config: Config) -> str | None:
+    """The original key an output object belongs to (its folder under the output prefix)."""
+    if not is_output(output_key, config) or "/" not in output_key[len(config.output_prefix) :]:
+        return None
+    return output_key[len(config.output_prefix) :].rsplit("/", 1)[0]
+
+
+def error_id(key: str) -> str:
+    return f"error#{key}"
+
+
+def placeholder_id(key: str) -> str:
+    return f"{key}#placeholder"
+
+
+def metadata_value(key: str) -> str:
+    """S3 metadata is ASCII: the key percent-encoded as UTF-8 (decode with `unquote`)."""
+    return quote(key, safe="/")
+
+
+def decode_event_key(raw: str) -> str:
+    """S3 event keys are form-encoded: '+' is a space, '%2B' a plus, UTF-8 throughout."""
+    return unquote_plus(raw, encoding="utf-8", errors="strict")
+
+
+def check_key(key: str) -> str:
+    """Refuse keys no store should accept; directory stores add their own path checks."""
+    if not key:
+        raise BadKey("The key is empty.")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise BadKey(f"The key is {len(key.encode('utf-8'))} bytes, over the limit of 1024 bytes.")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise BadKey(f"The key {key!r} contains control characters.")
+    return key
