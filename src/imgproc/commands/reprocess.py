@@ -1,0 +1,81 @@
+"""`imgproc reprocess`: backfill originals, retry failures, or force a full redo."""
+
+from __future__ import annotations
+
+import click
+
+from .. import records as rec
+from ..batch import process_many
+from ..cli import AppContext, json_option, wants_json
+from ..console import emit_json, exit_code, note, out, outcome_table, progress, summary
+from ..errors import ConfigError
+from ..keys import is_candidate
+
+
+@click.command()
+@click.option("--prefix", help="Originals under this prefix (default: the input prefix).")
+@click.option("--key", "keys", multiple=True, help="Only this original (repeatable).")
+@click.option("--failed", is_flag=True, help="Retry every original that has an error record.")
+@click.option("--force", is_flag=True, help="Process even originals that are up to date.")
+@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Originals processed at once.")
+@click.option("--remote", is_flag=True,
+              help="Send the work to the deployed pipeline's queue instead of processing here.")
+@click.option("--dry-run", is_flag=True, help="Say what would be processed; change nothing.")
+@json_option
+@click.pass_context
+def reprocess(ctx: click.Context, prefix, keys, failed, force, workers, remote, dry_run,
+              json_here) -> None:
+    """Process originals again: new ones, stale ones, failed ones, or all with --force."""
+    app: AppContext = ctx.obj
+    as_json = wants_json(ctx, json_here)
+    if remote:
+        raise ConfigError("--remote needs a deployed stack (--stack or --queue-url) on AWS.")
+    pipeline = app.pipeline()
+    chosen = select_keys(pipeline, prefix or app.config.input_prefix, keys, failed)
+    if dry_run:
+        for key, reason in plan(pipeline, chosen, force or failed):
+            if as_json:
+                emit_json({"key": key, "action": reason})
+            else:
+                out.print(f"{reason:>28}  {key}")
+        if not as_json:
+            note(f"dry run: {len(chosen)} original(s) considered, nothing changed")
+        ctx.exit(0)
+    with progress(len(chosen), "reprocessing", enabled=not as_json) as advance:
+        def report(outcome):
+            advance()
+            if as_json:
+                emit_json(outcome.to_json())
+
+        outcomes = process_many(pipeline, chosen, workers=workers, force=force or failed,
+                                on_outcome=report)
+    if not as_json:
+        shown = [o for o in outcomes if o.status != "SKIPPED"] if not app.verbose else outcomes
+        if shown:
+            out.print(outcome_table(shown))
+        out.print(summary(outcomes))
+    ctx.exit(exit_code(outcomes))
+
+
+def select_keys(pipeline, prefix: str, keys, failed: bool) -> list[str]:
+    if keys:
+        return list(dict.fromkeys(keys))
+    if failed:
+        return sorted({record["key"] for record in pipeline.records.errors()
+                       if record["key"].startswith(prefix)})
+    return [info.key for info in pipeline.originals.list(prefix) if is_candidate(info.key)]
+
+
+def plan(pipeline, keys: list[str], force: bool):
+    """(key, what would happen) for a dry run, from HEADs and records only."""
+    config = pipeline.config
+    for key in keys:
+        info = pipeline.originals.head(key)
+        if info is None:
+            yield key, "missing original (ignored)"
+        elif not force and rec.is_settled(pipeline.records.get(key), info.etag,
+                                          config.config_hash):
+            yield key, "up to date (skip)"
+        else:
+            yield key, "would process"

@@ -1,0 +1,87 @@
+"""`process --html`: one static page showing every original beside its variants.
+
+Plain HTML with relative links, so it opens from disk (file://) with no server.
+"""
+
+from __future__ import annotations
+
+import os
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>imgproc contact sheet</title>
+<style>
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #222; }}
+h1 {{ font-size: 1.4rem; }}
+section {{ border-top: 1px solid #ddd; padding: 1rem 0; }}
+h2 {{ font-size: 1rem; margin: 0 0 .5rem; word-break: break-all; }}
+.row {{ display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-end; }}
+figure {{ margin: 0; }}
+figure img {{ display: block; max-width: 240px; max-height: 240px; background-size: cover; }}
+figcaption {{ color: #555; font-size: 12px; }}
+.status-FAILED {{ color: #b00020; }} .status-PARTIAL {{ color: #a66300; }}
+.swatch {{ display: inline-block; width: 1em; height: 1em; vertical-align: middle;
+           border: 1px solid #999; }}
+</style>
+</head>
+<body>
+<h1>imgproc contact sheet: {count} original(s)</h1>
+{sections}
+</body>
+</html>
+"""
+
+
+def write_contact_sheet(out_dir: Path, records: list[dict], sources: dict[str, Path]) -> Path:
+    sections = "\n".join(_section(out_dir, record, sources.get(record["id"])) for record in records)
+    path = out_dir / "index.html"
+    path.write_text(_PAGE.format(count=len(records), sections=sections), encoding="utf-8")
+    return path
+
+
+def _section(out_dir: Path, record: dict, source: Path | None) -> str:
+    status = record.get("status", "")
+    dims = record.get("originalDimensions") or {}
+    heading = f"{escape(record['id'])} <span class='status-{escape(status)}'>{escape(status)}</span>"
+    facts = []
+    if dims:
+        facts.append(f"{dims['width']}×{dims['height']} {escape(record.get('format') or '')}")
+    if record.get("dominantColor"):
+        colour = escape(record["dominantColor"])
+        facts.append(f"<span class='swatch' style='background:{colour}'></span> {colour}")
+    if record.get("error"):
+        facts.append(f"<strong>{escape(record['error'])}</strong>")
+    figures = []
+    if source is not None:
+        link = escape(quote(_relative(source, out_dir)))
+        figures.append(f"<figure><a href='{link}'>original</a>"
+                       f"<figcaption>{record.get('size', 0):,} bytes</figcaption></figure>")
+    if record.get("placeholder"):
+        figures.append(_figure(record["placeholder"], "placeholder", width=80))
+    for variant in record.get("processedVariants", []):
+        caption = (f"{escape(variant['name'])}: {variant['width']}×{variant['height']} "
+                   f"{escape(variant['format'])}, {variant['size']:,} B")
+        figures.append(_figure(quote(variant["key"]), caption, placeholder=record.get("placeholder")))
+    return (f"<section><h2>{heading}</h2><p>{' · '.join(facts)}</p>"
+            f"<div class='row'>{''.join(figures)}</div></section>")
+
+
+def _figure(src: str, caption: str, width: int | None = None,
+            placeholder: str | None = None) -> str:
+    style = f" style=\"background-image:url('{escape(placeholder)}')\"" if placeholder else ""
+    size = f" width='{width}'" if width else ""
+    return (f"<figure><img src='{escape(src)}' alt='{caption}' loading='lazy'{size}{style}>"
+            f"<figcaption>{caption}</figcaption></figure>")
+
+
+def _relative(path: Path, start: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, start)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_uri()
