@@ -8,10 +8,10 @@ from __future__ import annotations
 import base64
 import io
 
-import thumbhash
 from PIL import Image, ImageFilter
 
 from .flatten import flatten
+from .thumbhash import rgba_to_thumbhash
 
 PLACEHOLDER_BOX = 20
 THUMBHASH_BOX = 32  # ThumbHash keeps only low frequencies; 32 px gives the same hash as 100 px
@@ -27,8 +27,7 @@ def placeholder_data_url(image: Image.Image, background: str) -> str:
 
 def thumbhash_of(image: Image.Image) -> str:
     small = _fit(image, THUMBHASH_BOX).convert("RGBA")
-    hashed = thumbhash.rgba_to_thumb_hash(small.width, small.height, list(small.tobytes()))
-    return base64.b64encode(bytes(hashed)).decode("ascii")
+    return base64.b64encode(rgba_to_thumbhash(small.width, small.height, small.tobytes())).decode()
 
 
 def dominant_colour(image: Image.Image, background: str) -> str:

@@ -1,0 +1,296 @@
+"""The render path: correct pictures, asserted on pixels rather than bytes."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from PIL import Image, ImageCms
+
+from imgproc.config import Config, Variant
+from imgproc.render import render
+from tests.support import icc
+from tests.support.images import (
+    BLUE,
+    GREEN,
+    RED,
+    WHITE,
+    cmyk_jpeg,
+    encode,
+    jpeg_with_gps_and_serial,
+    jpeg_with_orientation,
+    open_bytes,
+    palette_trns_png,
+    png16,
+    tagged,
+    transparent_png,
+    upright_marked,
+)
+from tests.support.pixels import close, colour_at, dominant_channel
+
+DEFAULT = Config()
+
+
+def variants_of(data: bytes, config: Config = DEFAULT) -> dict[str, Image.Image]:
+    rendition = render(data, config)
+    assert not rendition.failures
+    return {v.name: open_bytes(v.data) for v in rendition.variants}
+
+
+def placeholder_image(data_url: str) -> Image.Image:
+    prefix = "data:image/jpeg;base64,"
+    assert data_url.startswith(prefix)
+    return open_bytes(base64.b64decode(data_url[len(prefix):]))
+
+
+# --- orientation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_puts_the_marked_corner_top_left(orientation):
+    # GIVEN a 600×400 picture stored rotated/flipped with the matching EXIF orientation
+    data = jpeg_with_orientation(orientation)
+    # WHEN it is rendered
+    rendition = render(data, DEFAULT)
+    # THEN the record reports the upright size, and every variant and the placeholder are upright
+    assert (rendition.width, rendition.height) == (600, 400)
+    for variant in rendition.variants:
+        image = open_bytes(variant.data)
+        if variant.name != "thumbnail":
+            assert image.width > image.height, variant.name
+        assert dominant_channel(colour_at(image, 0.1, 0.1)) == "R", variant.name
+        assert dominant_channel(colour_at(image, 0.9, 0.1)) == "G", variant.name
+        assert dominant_channel(colour_at(image, 0.5, 0.9)) == "B", variant.name
+    placeholder = placeholder_image(rendition.placeholder)
+    assert placeholder.width > placeholder.height
+    assert dominant_channel(colour_at(placeholder, 0.1, 0.1)) == "R"
+    assert dominant_channel(colour_at(placeholder, 0.9, 0.9)) == "B"
+
+
+def test_bogus_orientation_is_ignored_not_fatal():
+    exif = Image.Exif()
+    exif[0x0112] = 42
+    data = encode(upright_marked(), "JPEG", exif=exif.tobytes())
+    rendition = render(data, DEFAULT)
+    assert (rendition.width, rendition.height) == (600, 400)
+    assert len(rendition.variants) == len(DEFAULT.variants)
+
+
+# --- sizes ---------------------------------------------------------------------------------
+
+
+def test_thumbnail_is_exactly_the_box_and_wide_variants_bound_width_only():
+    images = variants_of(encode(Image.new("RGB", (1000, 2000), BLUE), "JPEG"))
+    assert images["thumbnail"].size == (150, 150)
+    assert images["small"].size == (400, 800)
+    assert images["medium"].size == (800, 1600)
+    assert images["large"].size == (1000, 2000)  # 1200 wide would enlarge
+    assert images["webp-large"].size == (1000, 2000)
+
+
+def test_small_images_are_never_enlarged():
+    images = variants_of(encode(Image.new("RGB", (120, 90), GREEN), "PNG"))
+    for name in ("small", "medium", "large", "webp-medium", "webp-large"):
+        assert images[name].size == (120, 90), name
+
+
+def test_cover_crops_the_centre():
+    # a wide picture: red left third, blue middle, green right third
+    image = Image.new("RGB", (900, 300), BLUE)
+    image.paste(RED, (0, 0, 300, 300))
+    image.paste(GREEN, (600, 0, 900, 300))
+    thumbnail = variants_of(encode(image, "PNG"))["thumbnail"]
+    assert thumbnail.size == (150, 150)
+    assert close(colour_at(thumbnail, 0.05, 0.5), BLUE, 20)
+    assert close(colour_at(thumbnail, 0.95, 0.5), BLUE, 20)
+
+
+def test_extreme_strip_is_scaled_down_to_webps_limit():
+    strip = encode(Image.new("RGB", (8, 20000), RED), "PNG")
+    images = variants_of(strip)
+    assert max(images["webp-large"].size) <= 16383
+    assert images["webp-large"].size[1] == 16383
+    assert images["large"].size == (8, 20000)  # JPEG allows it
+
+
+def test_shrink_on_load_keeps_every_variant_at_full_quality_size():
+    # a large JPEG: the decoder may shrink, but never below what the largest variant needs
+    data = encode(Image.new("RGB", (4000, 3000), (10, 120, 200)), "JPEG")
+    images = variants_of(data)
+    assert images["large"].size == (1200, 900)
+    assert images["webp-large"].size == (1200, 900)
+
+
+# --- transparency --------------------------------------------------------------------------
+
+
+def test_transparency_is_white_in_jpeg_and_kept_in_webp():
+    images = variants_of(transparent_png())
+    jpeg = images["small"]
+    assert jpeg.format == "JPEG" and jpeg.mode == "RGB"
+    assert close(colour_at(jpeg, 0.2, 0.5), WHITE, 8)  # not black
+    assert close(colour_at(jpeg, 0.8, 0.5), RED, 12)
+    webp = images["webp-medium"]
+    assert webp.mode == "RGBA"
+    assert colour_at(webp, 0.2, 0.5)[3] == 0
+    assert colour_at(webp, 0.8, 0.5)[3] == 255
+
+
+def test_background_colour_is_configurable():
+    config = Config(background="#000080")
+    jpeg = variants_of(transparent_png(), config)["small"]
+    assert close(colour_at(jpeg, 0.2, 0.5), (0, 0, 128), 10)
+
+
+def test_palette_with_trns_keeps_transparency():
+    images = variants_of(palette_trns_png())
+    assert close(colour_at(images["small"], 0.25, 0.5), WHITE, 8)
+    assert close(colour_at(images["small"], 0.75, 0.5), (0, 200, 0), 14)
+    webp = images["webp-medium"]
+    assert colour_at(webp, 0.25, 0.5)[3] == 0
+    assert colour_at(webp, 0.75, 0.5)[3] == 255
+
+
+def test_png_and_avif_variants_keep_alpha():
+    config = Config(variants=(Variant("p", 100, format="png"), Variant("a", 100, format="avif")))
+    images = variants_of(transparent_png(), config)
+    for name in ("p", "a"):
+        assert images[name].mode == "RGBA", name
+        assert colour_at(images[name], 0.1, 0.5)[3] == 0, name
+
+
+# --- colour --------------------------------------------------------------------------------
+
+
+def test_sixteen_bit_png_keeps_its_brightness():
+    # 40000/65535 is 61% grey; a clipping conversion would give white
+    images = variants_of(png16(300, 200, gray16=40000))
+    assert close(colour_at(images["small"], 0.5, 0.5), (156, 156, 156), 4)
+    rgb = variants_of(png16(300, 200, rgb16=(40000, 20000, 65535)))["small"]
+    assert close(colour_at(rgb, 0.5, 0.5), (156, 78, 255), 6)
+
+
+def test_cmyk_without_profile_converts_sensibly():
+    cyan = variants_of(cmyk_jpeg((255, 0, 0, 0)))["small"]
+    assert cyan.mode == "RGB"
+    assert close(colour_at(cyan, 0.5, 0.5), (0, 255, 255), 12)
+    black = variants_of(cmyk_jpeg((0, 0, 0, 255)))["small"]
+    assert close(colour_at(black, 0.5, 0.5), (0, 0, 0), 12)
+
+
+def test_cmyk_with_profile_follows_the_profile():
+    # the test profile maps pure cyan ink to a teal blue, far from naive (0, 255, 255)
+    images = variants_of(cmyk_jpeg((255, 0, 0, 0), icc.SHIFTED_CMYK))
+    assert close(colour_at(images["small"], 0.5, 0.5), icc.INKS_SRGB["C"], 8)
+    assert close(colour_at(images["webp-medium"], 0.5, 0.5), icc.INKS_SRGB["C"], 8)
+
+
+@pytest.mark.parametrize("profile", [icc.ADOBE_RGB, icc.DISPLAY_P3_GAMMA22], ids=["adobe", "p3"])
+def test_non_srgb_profile_is_converted_to_srgb(profile):
+    # GIVEN a photo-like gradient tagged with a wide-gamut profile
+    source = Image.radial_gradient("L").resize((400, 300)).convert("RGB")
+    source = Image.merge("RGB", (source.getchannel(0), source.point(lambda v: 150).getchannel(0),
+                                 source.point(lambda v: 255 - v).getchannel(0)))
+    source.paste((100, 150, 80), (0, 0, 200, 150))
+    # WHEN rendered
+    small = variants_of(tagged(source, profile))["small"]
+    # THEN it matches the ICC-correct conversion, not the untagged pixel values
+    expected = ImageCms.profileToProfile(
+        source.resize(small.size, Image.Resampling.LANCZOS),
+        ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+        ImageCms.createProfile("sRGB"),
+    )
+    correct = colour_at(expected, 0.2, 0.2)
+    assert close(colour_at(small, 0.2, 0.2), correct, 4)
+    assert not close(colour_at(small, 0.2, 0.2), (100, 150, 80), 6)
+
+
+def test_garbage_icc_profile_is_ignored():
+    image = Image.new("RGB", (300, 200), (90, 140, 200))
+    data = encode(image, "JPEG", icc_profile=b"not a profile at all" * 10)
+    assert close(colour_at(variants_of(data)["small"], 0.5, 0.5), (90, 140, 200), 8)
+
+
+# --- metadata never leaks ------------------------------------------------------------------
+
+
+def test_no_gps_or_exif_in_any_output_and_a_safe_subset_in_the_record():
+    rendition = render(jpeg_with_gps_and_serial(), DEFAULT)
+    for variant in rendition.variants:
+        image = open_bytes(variant.data)
+        assert not image.getexif(), variant.name
+        assert "exif" not in image.info, variant.name
+        assert b"GPS" not in variant.data and b"SERIAL" not in variant.data, variant.name
+    assert rendition.exif == {
+        "make": "Canon",
+        "model": "Canon EOS 450D",
+        "dateTaken": "2024:05:01 12:34:56",
+        "exposureTime": "1/250",
+    }
+    assert b"SERIAL" not in base64.b64decode(rendition.placeholder.split(",", 1)[1])
+
+
+# --- formats and frames --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "TIFF", "AVIF"])
+def test_each_accepted_format_renders(fmt):
+    data = encode(upright_marked(300, 200), fmt)
+    rendition = render(data, DEFAULT)
+    assert rendition.format == fmt.lower()
+    assert [v.name for v in rendition.variants] == [v.name for v in DEFAULT.variants]
+    small = open_bytes(rendition.variants[1].data)
+    assert dominant_channel(colour_at(small, 0.1, 0.1)) == "R"
+
+
+def test_heic_renders():
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    data = encode(upright_marked(300, 200), "HEIF", quality=90)
+    rendition = render(data, DEFAULT)
+    assert rendition.format == "heif"
+    assert dominant_channel(colour_at(open_bytes(rendition.variants[1].data), 0.1, 0.1)) == "R"
+
+
+def test_animated_gif_uses_the_first_frame():
+    frames = [Image.new("RGB", (200, 100), colour) for colour in (RED, GREEN, BLUE)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    small = open_bytes(render(buffer.getvalue(), DEFAULT).variants[1].data)
+    assert dominant_channel(colour_at(small, 0.5, 0.5)) == "R"
+
+
+# --- placeholders --------------------------------------------------------------------------
+
+
+def test_placeholders_describe_the_picture():
+    rendition = render(encode(Image.new("RGB", (400, 300), (200, 30, 40)), "JPEG"), DEFAULT)
+    placeholder = placeholder_image(rendition.placeholder)
+    assert max(placeholder.size) <= 20
+    assert close(colour_at(placeholder, 0.5, 0.5), (200, 30, 40), 20)
+    assert close(bytes.fromhex(rendition.dominant_color[1:]), (200, 30, 40), 16)
+    assert 5 <= len(base64.b64decode(rendition.thumbhash)) <= 25
+
+
+# Golden values from the reference JavaScript encoder (npm thumbhash 0.1.1, rgbaToThumbHash)
+# for the same synthetic pixels: our port must give the same bytes.
+@pytest.mark.parametrize(
+    ("width", "height", "alpha", "expected"),
+    [
+        (17, 29, True, "Y/eFOw4ohqCoeIiQpgjpWHN3cHiHd3c="),
+        (32, 24, False, "njYKZZTHoDtxeIiHiHiIdwR1SPSI"),
+        (24, 32, True, "n7iFRA4pDwuYp4eHCFaKFn8ldweHd3h3Bw=="),
+    ],
+)
+def test_thumbhash_matches_the_reference_encoder(width, height, alpha, expected):
+    from imgproc.render.thumbhash import rgba_to_thumbhash
+
+    pixels = bytes(
+        value
+        for y in range(height)
+        for x in range(width)
+        for value in ((x * 15) % 256, (y * 8) % 256, (255 - x * 11) & 255,
+                      min(255, (x + y) * 6) if alpha else 255)
+    )
+    assert base64.b64encode(rgba_to_thumbhash(width, height, pixels)).decode() == expected
