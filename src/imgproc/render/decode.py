@@ -29,7 +29,8 @@ def open_image(data: bytes, fmt: str) -> Image.Image:
             return Image.open(io.BytesIO(data), formats=[_pillow_format(fmt)])
     except Exception as exc:  # Pillow raises many types for bad headers
         raise CorruptImage(
-            f"The {_NAMES[fmt]} header is unreadable or corrupt ({_detail(exc)})."
+            f"The {_NAMES[fmt]} file is truncated or corrupt: its header cannot be read "
+            f"({_detail(exc)})."
         ) from None
 
 

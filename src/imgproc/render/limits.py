@@ -25,4 +25,9 @@ def check_pixels(size: tuple[int, int], limit: int) -> None:
 
 
 def _mib(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MiB" if size >= 102.4 * 1024 else f"{size:,} bytes"
+    """Human units: 1,000 bytes, 200.0 KiB, 10.0 MiB."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"

@@ -1,0 +1,87 @@
+"""Variant configuration: defaults, TOML loading, validation messages, configHash."""
+
+from __future__ import annotations
+
+import pytest
+
+from imgproc.config import Config, load_config
+from imgproc.errors import ConfigError
+
+
+def test_defaults_are_the_contracts_table():
+    rows = [(v.name, v.width, v.height, v.fit, v.quality, v.format, v.sharpen)
+            for v in Config().variants]
+    assert rows == [
+        ("thumbnail", 150, 150, "cover", 80, "jpeg", False),
+        ("small", 400, None, "inside", 85, "jpeg", False),
+        ("medium", 800, None, "inside", 85, "jpeg", True),
+        ("large", 1200, None, "inside", 90, "jpeg", True),
+        ("webp-medium", 800, None, "inside", 85, "webp", True),
+        ("webp-large", 1200, None, "inside", 90, "webp", True),
+    ]
+    config = Config()
+    assert (config.input_prefix, config.output_prefix) == ("uploads/", "processed/")
+    assert config.max_image_size == 10 * 1024 * 1024 and config.max_pixels == 100_000_000
+
+
+def test_toml_file_replaces_variants_and_settings(tmp_path):
+    path = tmp_path / "imgproc.toml"
+    path.write_text(
+        'input_prefix = "incoming/"\nbackground = "#000000"\nmax_pixels = 5000000\n'
+        '[[variant]]\nname = "hero"\nwidth = 1600\nformat = "avif"\nquality = 60\n'
+        '[[variant]]\nname = "square"\nwidth = 96\nheight = 96\nfit = "cover"\n'
+    )
+    config = load_config(path, env={})
+    assert config.input_prefix == "incoming/" and config.background == "#000000"
+    assert config.max_pixels == 5_000_000
+    hero, square = config.variants
+    assert (hero.format, hero.quality, hero.sharpen) == ("avif", 60, True)  # >= 800 sharpens
+    assert (square.width, square.height, square.fit, square.sharpen) == (96, 96, "cover", False)
+
+
+def test_environment_overrides_max_image_size(tmp_path):
+    assert load_config(None, env={"MAX_IMAGE_SIZE": "2048"}).max_image_size == 2048
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ('[[variant]]\nname = "thumb"\nwidth = 150\nquality = 101\n',
+         ["variant 'thumb'", "quality", "between 1 and 100", "101"]),
+        ('[[variant]]\nname = "thumb"\nwidth = "wide"\n',
+         ["variant 'thumb'", "width", "integer", "'wide'"]),
+        ('[[variant]]\nname = "thumb"\nwidth = 150\nformat = "gif"\n',
+         ["variant 'thumb'", "format", "jpeg, webp, png, avif", "'gif'"]),
+        ('[[variant]]\nname = "thumb"\nwidth = 150\nfit = "cover"\n',
+         ["variant 'thumb'", "cover", "height"]),
+        ('[[variant]]\nname = "thumb"\nwidth = 150\nqualty = 80\n',
+         ["variant 'thumb'", "unknown field 'qualty'"]),
+        ('[[variant]]\nname = "a b"\nwidth = 150\n', ["variant #1", "name", "'a b'"]),
+        ('[[variant]]\nname = "x"\nwidth = 20000\nformat = "webp"\n',
+         ["variant 'x'", "width", "between 1 and 16383", "20000"]),
+        ('[[variant]]\nname = "x"\nwidth = 10\n[[variant]]\nname = "x"\nwidth = 20\n',
+         ["unique", "'x'"]),
+        ('background = "white"\n', ["background", "#ffffff", "'white'"]),
+        ('output_prefix = "uploads/"\n', ["input_prefix", "output_prefix"]),
+        ("this is = not toml", ["not valid TOML"]),
+    ],
+)
+def test_invalid_config_names_the_problem(tmp_path, toml, words):
+    path = tmp_path / "imgproc.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    for word in words:
+        assert word in str(caught.value), str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+def test_config_hash_is_stable_and_tracks_rendering_changes(tmp_path):
+    assert Config().config_hash == Config().config_hash == load_config(None, env={}).config_hash
+    assert len(Config().config_hash) == 16
+    path = tmp_path / "imgproc.toml"
+    path.write_text('[[variant]]\nname = "thumbnail"\nwidth = 150\nheight = 150\n'
+                    'fit = "cover"\nquality = 81\n')
+    assert load_config(path, env={}).config_hash != Config().config_hash
+    # limits decide what is accepted, not what comes out: same hash
+    assert Config(max_image_size=1).config_hash == Config().config_hash
