@@ -48,7 +48,8 @@ def write_contact_sheet(out_dir: Path, records: list[dict], sources: dict[str, P
 def _section(out_dir: Path, record: dict, source: Path | None) -> str:
     status = record.get("status", "")
     dims = record.get("originalDimensions") or {}
-    heading = f"{escape(record['id'])} <span class='status-{escape(status)}'>{escape(status)}</span>"
+    label = escape(status)
+    heading = f"{escape(record['id'])} <span class='status-{label}'>{label}</span>"
     facts = []
     if dims:
         facts.append(f"{dims['width']}×{dims['height']} {escape(record.get('format') or '')}")
@@ -67,7 +68,9 @@ def _section(out_dir: Path, record: dict, source: Path | None) -> str:
     for variant in record.get("processedVariants", []):
         caption = (f"{escape(variant['name'])}: {variant['width']}×{variant['height']} "
                    f"{escape(variant['format'])}, {variant['size']:,} B")
-        figures.append(_figure(quote(variant["key"]), caption, placeholder=record.get("placeholder")))
+        figures.append(
+            _figure(quote(variant["key"]), caption, placeholder=record.get("placeholder"))
+        )
     return (f"<section><h2>{heading}</h2><p>{' · '.join(facts)}</p>"
             f"<div class='row'>{''.join(figures)}</div></section>")
 

@@ -32,7 +32,7 @@ def reduce_depth(image: Image.Image) -> Image.Image:
     if image.mode not in _WIDE_GRAY:
         return image
     if image.mode == "F":
-        low, high = image.getextrema()
+        high = image.getextrema()[1]
         scale = 255.0 if high <= 1.0 else 1.0
         return image.point(lambda v: v * scale).convert("L")
     return image.convert("I").point(lambda v: v * (1 / 257)).convert("L")

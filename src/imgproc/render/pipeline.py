@@ -39,7 +39,7 @@ class RenderedVariant:
 
 @dataclass
 class Rendition:
-    """Everything a record needs from the pixels; `failures` names variants that could not be made."""
+    """Everything a record needs from the pixels; `failures`: variants that could not be made."""
 
     format: str
     width: int  # as displayed, after orientation

@@ -34,7 +34,7 @@ def dominant_colour(image: Image.Image, background: str) -> str:
     """The most common of a few representative colours (a median cut of a 64 px copy)."""
     small = flatten(_fit(image, 64), "jpeg", background)
     palette_image = small.quantize(colors=5, method=Image.Quantize.MEDIANCUT)
-    count, index = max(palette_image.getcolors())
+    _count, index = max(palette_image.getcolors())
     palette = palette_image.getpalette()
     red, green, blue = palette[index * 3 : index * 3 + 3]
     return f"#{red:02x}{green:02x}{blue:02x}"
