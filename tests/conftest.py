@@ -10,6 +10,8 @@ from imgproc.config import Config
 from imgproc.core import Pipeline
 from imgproc.stores import DirectoryStore, SqliteRecordStore
 
+pytest_plugins = ["tests.aws_fixtures"]
+
 
 @pytest.fixture
 def media(tmp_path: Path) -> Path:

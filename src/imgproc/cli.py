@@ -8,17 +8,20 @@ traceback only with `-v`.
 from __future__ import annotations
 
 import functools
+import os
 import traceback
 from dataclasses import dataclass, field
 
 import click
 
 from . import envvars
+from .aws import AwsSettings
+from .cdn import url_builder
 from .config import Config, load_config
 from .console import err
 from .core import Pipeline
-from .errors import ImgprocError
-from .stores import open_object_store, open_record_store
+from .errors import ConfigError, ImgprocError
+from .stores import is_directory, open_object_store, open_record_store
 
 
 @dataclass
@@ -41,12 +44,45 @@ class AppContext:
     def config(self) -> Config:
         return load_config(self.config_path)
 
+    @functools.cached_property
+    def aws(self) -> AwsSettings:
+        return AwsSettings(endpoint_url=self.endpoint_url, region=self.region,
+                           profile=self.profile)
+
+    @functools.cached_property
+    def stack_outputs(self):
+        """The deployed stack's outputs (`--stack`), or empty ones."""
+        from .stack import StackOutputs, read_stack_outputs
+
+        return read_stack_outputs(self.stack, self.aws) if self.stack else StackOutputs()
+
+    @property
+    def bucket_name(self) -> str | None:
+        return self.bucket or self.stack_outputs.bucket
+
+    @property
+    def table_name(self) -> str | None:
+        return self.table or self.stack_outputs.table
+
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
-            objects = open_object_store(self.bucket)
-            records = open_record_store(self.table, self.bucket)
-            self._pipeline = Pipeline(objects, objects, records, self.config)
+            objects = open_object_store(self.bucket_name, self.aws)
+            records = open_record_store(self.table_name, self.bucket_name, self.aws)
+            domain = self.stack_outputs.distribution_domain or os.environ.get(
+                envvars.CLOUDFRONT_DOMAIN)
+            self._pipeline = Pipeline(objects, objects, records, self.config,
+                                      url_for=url_builder(domain))
         return self._pipeline
+
+    def aws_client(self, service: str):
+        """A client for AWS-only commands; refuses a local-directory bucket."""
+        if self.bucket_name and is_directory(self.bucket_name):
+            raise ConfigError(
+                f"This command needs AWS, but --bucket {self.bucket_name} is a local directory."
+            )
+        from .aws import client
+
+        return client(service, self.aws)
 
 
 class ImgprocGroup(click.Group):
@@ -113,9 +149,10 @@ def _register_commands() -> None:
     from .commands.process import process
     from .commands.reprocess import reprocess
     from .commands.status import status
+    from .commands.triggers import triggers
     from .commands.verify import verify
 
-    for command in (process, reprocess, verify, status, failures):
+    for command in (process, reprocess, verify, status, failures, triggers):
         main.add_command(command)
 
 

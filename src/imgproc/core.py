@@ -20,10 +20,11 @@ from .keys import (
     is_candidate,
     is_output,
     metadata_value,
+    output_prefix_of,
     placeholder_id,
     variant_key,
 )
-from .outcome import COMPLETE, FAILED, IGNORED, PARTIAL, RETRY, SKIPPED, Outcome
+from .outcome import COMPLETE, DELETED, FAILED, IGNORED, PARTIAL, RETRY, SKIPPED, Outcome
 from .render import Rendition, render
 from .render.limits import check_bytes
 from .stores.base import ObjectInfo, ObjectStore, RecordStore
@@ -55,6 +56,8 @@ class Pipeline:
     records: RecordStore
     config: Config = field(default_factory=Config)
     url_for: Callable[[str, str], str | None] = lambda key, etag: None
+    # Called after new variants replaced an earlier version's (CDN invalidation).
+    on_replaced: Callable[[str], None] | None = None
 
 
 def process_object(
@@ -76,9 +79,14 @@ def process_object(
 
 def process_safely(pipeline: Pipeline, key: str, **options) -> Outcome:
     """`process_object` with transient and unexpected failures as a RETRY outcome."""
+    return safely(process_object, pipeline, key, **options)
+
+
+def safely(action: Callable[..., Outcome], pipeline: Pipeline, key: str, **options) -> Outcome:
+    """Run `process_object` or `remove_object`; failures become outcomes, never exceptions."""
     started = time.monotonic()
     try:
-        return process_object(pipeline, key, **options)
+        return action(pipeline, key, **options)
     except ImgprocError as exc:
         status = RETRY if exc.retryable else FAILED
         return Outcome(key, status, str(exc), exc.error_type, duration_ms=_ms(started))
@@ -124,6 +132,8 @@ def _attempt_once(
         return _record_failure(pipeline, key, info, failure, started, event)
     processed_at = rec.now_iso()
     variants = _publish(pipeline, key, info, rendition, processed_at)
+    if pipeline.on_replaced and _replaces_published(existing, info):
+        pipeline.on_replaced(key)  # before the record: a failure here retries everything
     record = rec.image_record(
         key=key,
         status=PARTIAL if rendition.failures else COMPLETE,
@@ -141,6 +151,33 @@ def _attempt_once(
     records.delete([error_id(key)])
     message = "; ".join(f"{n}: {e}" for n, e in rendition.failures.items())
     return Outcome(key, record["status"], message, record=record, duration_ms=_ms(started))
+
+
+def remove_object(pipeline: Pipeline, key: str) -> Outcome:
+    """An original was deleted: delete its variants and records, unless it is back already.
+
+    A delete event can arrive after a re-upload of the same key (events are not ordered);
+    the original's presence now is what counts.
+    """
+    started = time.monotonic()
+    if is_output(key, pipeline.config):
+        return Outcome(key, IGNORED, "under the output prefix; outputs are never processed")
+    if pipeline.originals.head(key) is not None:
+        return Outcome(key, IGNORED, "the original exists again; nothing deleted",
+                       duration_ms=_ms(started))
+    outputs = [info.key for info in pipeline.outputs.list(output_prefix_of(key, pipeline.config))]
+    pipeline.outputs.delete(outputs)
+    had_record = pipeline.records.get(key) is not None
+    pipeline.records.delete([key, placeholder_id(key), error_id(key)])
+    if outputs and pipeline.on_replaced:
+        pipeline.on_replaced(key)
+    return Outcome(key, DELETED, f"deleted {len(outputs)} object(s)"
+                   + (" and the records" if had_record else ""), duration_ms=_ms(started))
+
+
+def _replaces_published(existing: dict | None, info: ObjectInfo) -> bool:
+    return bool(existing and existing.get("processedVariants")
+                and existing.get("source", {}).get("etag") != info.etag)
 
 
 def _render(data: bytes, config: Config) -> Rendition:
@@ -240,4 +277,4 @@ def _ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-__all__ = ["EventHint", "Pipeline", "placeholder_id", "process_object", "process_safely"]
+__all__ = ["EventHint", "Pipeline", "process_object", "process_safely", "remove_object", "safely"]

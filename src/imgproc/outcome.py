@@ -10,8 +10,9 @@ FAILED = "FAILED"
 SKIPPED = "SKIPPED"  # up to date, or a newer version is already recorded
 IGNORED = "IGNORED"  # not ours to process: an output key, or the original is gone
 RETRY = "RETRY"  # a transient failure: nothing recorded, the same work can be retried
+DELETED = "DELETED"  # the original was removed, and with it its variants and records
 
-_FINE = {COMPLETE, SKIPPED, IGNORED}
+_FINE = {COMPLETE, SKIPPED, IGNORED, DELETED}
 
 
 @dataclass(frozen=True)

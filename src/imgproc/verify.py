@@ -101,6 +101,8 @@ def _check_original(
         if entry is None:
             continue  # reported as PARTIAL above
         stored = objects.get(object_key)
+        if stored is not None and stored.content_type is None:  # S3 listings omit it
+            stored = pipeline.outputs.head(object_key)
         if stored is None:
             problems.append(Problem(key, MISSING_VARIANT, f"{object_key} is missing"))
         elif stored.content_type != variant.content_type:

@@ -29,10 +29,10 @@ def reprocess(ctx: click.Context, prefix, keys, failed, force, workers, remote, 
     """Process originals again: new ones, stale ones, failed ones, or all with --force."""
     app: AppContext = ctx.obj
     as_json = wants_json(ctx, json_here)
-    if remote:
-        raise ConfigError("--remote needs a deployed stack (--stack or --queue-url) on AWS.")
     pipeline = app.pipeline()
     chosen = select_keys(pipeline, prefix or app.config.input_prefix, keys, failed)
+    if remote and not dry_run:
+        ctx.exit(send_to_queue(app, pipeline, chosen, force or failed, as_json))
     if dry_run:
         for key, reason in plan(pipeline, chosen, force or failed):
             if as_json:
@@ -56,6 +56,33 @@ def reprocess(ctx: click.Context, prefix, keys, failed, force, workers, remote, 
             out.print(outcome_table(shown))
         out.print(summary(outcomes))
     ctx.exit(exit_code(outcomes))
+
+
+def send_to_queue(app: AppContext, pipeline, keys: list[str], force: bool, as_json: bool) -> int:
+    """--remote: one S3-shaped message per original that needs work, in batches of 10."""
+    from ..remote import send_remote
+
+    queue_url = app.queue_url or app.stack_outputs.queue_url
+    if not queue_url:
+        raise ConfigError("--remote needs the pipeline's queue: pass --stack NAME or --queue-url.")
+    sqs = app.aws_client("sqs")
+    work = []
+    for key, action in plan(pipeline, keys, force):
+        if action == "would process":
+            info = pipeline.originals.head(key)
+            if info is not None:
+                work.append((key, info.size, info.etag))
+    with progress(len(work), "queueing", enabled=not as_json) as advance:
+        result = send_remote(sqs, queue_url, pipeline.originals.name, work, force=force,
+                             on_sent=lambda sent: [advance() for _ in range(sent)])
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        out.print(f"queued {result.sent} of {len(keys)} original(s) on {queue_url} "
+                  f"({len(keys) - len(work)} up to date or missing)")
+        for failure in result.failures:
+            out.print(f"[red]not queued[/] {failure['key']}: {failure['message']}")
+    return 1 if result.failed else 0
 
 
 def select_keys(pipeline, prefix: str, keys, failed: bool) -> list[str]:

@@ -1,0 +1,53 @@
+"""boto3 clients, made once per process and reused (a Lambda keeps them across invocations).
+
+botocore's "standard" retry mode retries throttling and 5xx with backoff before imgproc ever
+sees an error; what still fails is turned into `TransientError` by the stores.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+RETRIES = {"mode": "standard", "max_attempts": 5}
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """Where AWS calls go; None means boto3's usual environment and config files."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+
+    @classmethod
+    def from_env(cls) -> AwsSettings:
+        return cls(endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
+                   region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+
+
+@functools.lru_cache(maxsize=32)
+def client(service: str, settings: AwsSettings = AwsSettings()):
+    """A cached client per service and settings. Imports boto3 only when AWS is used."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(profile_name=settings.profile, region_name=settings.region)
+    return session.client(
+        service,
+        endpoint_url=settings.endpoint_url,
+        config=Config(retries=RETRIES, max_pool_connections=32,
+                      connect_timeout=5, read_timeout=30),
+    )
+
+
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def http_status(exc: Exception) -> int:
+    response = getattr(exc, "response", None) or {}
+    return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)

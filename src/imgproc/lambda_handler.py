@@ -1,0 +1,137 @@
+"""The Lambda edge: `imgproc.lambda_handler.handler`.
+
+Takes S3 notifications (direct, or inside SQS messages), EventBridge "Object Created"/"Object
+Deleted", `s3:TestEvent` and direct `{"bucket", "key"}` invokes. Only transient failures make a
+message retry (listed in `batchItemFailures`); a bad picture is recorded by the core and its
+message consumed. Logs are JSON lines; metrics go out in Embedded Metric Format.
+
+Everything built here (clients, stores, config) is made once per container and reused.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+
+from . import envvars
+from .aws import AwsSettings
+from .cdn import Invalidator, url_builder
+from .config import load_config
+from .core import EventHint, Pipeline, process_object, remove_object, safely
+from .errors import ConfigError, TransientError
+from .events import REMOVED, TEST, ObjectEvent, parse_event, parse_sqs_body
+from .outcome import IGNORED, Outcome
+from .stores.dynamodb import DynamoRecordStore
+from .stores.s3 import S3ObjectStore
+
+NAMESPACE = "imgproc"
+logger = Logger(service="imgproc")
+metrics = Metrics(namespace=NAMESPACE, service="imgproc")
+_processor = BatchProcessor(event_type=EventType.SQS)
+_pipelines: dict[str, Pipeline] = {}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def handler(event: dict, context) -> dict:
+    if _is_sqs(event):
+        return process_partial_response(
+            event=event, record_handler=_handle_sqs_record, processor=_processor,
+            context=context,
+        )
+    outcomes = [_handle(object_event) for object_event in parse_event(event)]
+    retry = [o for o in outcomes if o.retryable]
+    if retry:  # asynchronous invokes are retried by Lambda when the handler raises
+        raise TransientError(f"{len(retry)} object(s) must be retried: {retry[0].message}")
+    if len(outcomes) == 1:
+        return outcomes[0].to_json()
+    return {"outcomes": [o.to_json() for o in outcomes]}
+
+
+def _handle_sqs_record(record) -> None:
+    """One SQS message (possibly several S3 records); raising marks only it for retry."""
+    outcomes = [_handle(object_event) for object_event in parse_sqs_body(record.body)]
+    retry = [o for o in outcomes if o.retryable]
+    if retry:
+        raise TransientError(f"{retry[0].key}: {retry[0].message}")
+
+
+def _handle(object_event: ObjectEvent) -> Outcome:
+    metrics.add_metric(name="Events", unit=MetricUnit.Count, value=1)
+    if object_event.kind == TEST:
+        logger.info("ignoring s3:TestEvent", extra={"bucket": object_event.bucket})
+        return Outcome("", IGNORED, "s3:TestEvent")
+    pipeline = pipeline_for(object_event.bucket)
+    key = object_event.key
+    if not key.startswith(pipeline.config.input_prefix):
+        outcome = Outcome(key, IGNORED, f"outside the input prefix {pipeline.config.input_prefix}")
+    elif object_event.kind == REMOVED:
+        outcome = safely(remove_object, pipeline, key)
+    else:
+        hint = EventHint(etag=object_event.etag, version_id=object_event.version_id,
+                         sequencer=object_event.sequencer, size=object_event.size)
+        outcome = safely(process_object, pipeline, key, event=hint, force=object_event.force)
+    _observe(object_event, outcome)
+    return outcome
+
+
+def pipeline_for(bucket: str) -> Pipeline:
+    """One pipeline per bucket, built on first use and kept for the container's life."""
+    if bucket not in _pipelines:
+        settings = AwsSettings.from_env()
+        table = os.environ.get(envvars.METADATA_TABLE)
+        if not table:
+            raise ConfigError(f"{envvars.METADATA_TABLE} is not set; the function needs a table.")
+        config = load_config()
+        objects = S3ObjectStore(bucket, settings)
+        distribution_id = os.environ.get(envvars.CLOUDFRONT_DISTRIBUTION_ID)
+        _pipelines[bucket] = Pipeline(
+            originals=objects,
+            outputs=objects,
+            records=DynamoRecordStore(table, settings),
+            config=config,
+            url_for=url_builder(os.environ.get(envvars.CLOUDFRONT_DOMAIN)),
+            on_replaced=Invalidator(distribution_id, config, settings) if distribution_id
+            else None,
+        )
+    return _pipelines[bucket]
+
+
+def _observe(object_event: ObjectEvent, outcome: Outcome) -> None:
+    """One JSON log line per object, and the metrics operators alarm on."""
+    record = outcome.record or {}
+    fields = {"key": outcome.key, "bucket": object_event.bucket, "outcome": outcome.status,
+              "durationMs": outcome.duration_ms}
+    if outcome.message:
+        fields["detail"] = outcome.message
+    if outcome.error_type:
+        fields["errorType"] = outcome.error_type
+    (logger.warning if not outcome.ok else logger.info)("object processed", extra=fields)
+    metrics.add_metric(name="Objects", unit=MetricUnit.Count, value=1)
+    if outcome.status in ("COMPLETE", "PARTIAL"):
+        variants = record.get("processedVariants", [])
+        metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds,
+                           value=outcome.duration_ms)
+        metrics.add_metric(name="BytesIn", unit=MetricUnit.Bytes, value=record.get("size", 0))
+        metrics.add_metric(name="BytesOut", unit=MetricUnit.Bytes,
+                           value=sum(v["size"] for v in variants))
+        metrics.add_metric(name="Variants", unit=MetricUnit.Count, value=len(variants))
+    if outcome.status in ("FAILED", "RETRY"):
+        name = "PermanentFailures" if outcome.status == "FAILED" else "TransientFailures"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        with single_metric(name="Failures", unit=MetricUnit.Count, value=1,
+                           namespace=NAMESPACE, default_dimensions=metrics.default_dimensions
+                           ) as failure:  # by type: a dimension of its own metric set
+            failure.add_dimension(name="errorType", value=outcome.error_type or "Unknown")
+
+
+def _is_sqs(event: dict) -> bool:
+    records = event.get("Records") or []
+    return bool(records) and records[0].get("eventSource") == "aws:sqs"
