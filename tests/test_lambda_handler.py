@@ -280,3 +280,37 @@ def test_missing_table_in_a_direct_invoke_raises_for_retry(aws, monkeypatch):
     with pytest.raises(TransientError):
         handler(load_event("direct.json"), CONTEXT)
     create_table(dynamodb)
+
+
+@pytest.mark.parametrize("code,status", [("SlowDown", 503), ("InternalError", 500),
+                                         ("AccessDenied", 403)])
+def test_a_failed_head_is_transient_never_does_not_exist(aws, monkeypatch, code, status):
+    s3, dynamodb = aws
+    put(s3, KEY, plain_jpeg())
+    from botocore.exceptions import ClientError
+
+    from imgproc.lambda_handler import pipeline_for
+
+    store = pipeline_for(BUCKET).originals
+
+    def failing_head(**kwargs):
+        raise ClientError({"Error": {"Code": code, "Message": "nope"},
+                           "ResponseMetadata": {"HTTPStatusCode": status}}, "HeadObject")
+
+    monkeypatch.setattr(store.s3, "head_object", failing_head)
+    event = sqs_event(load_event("s3_test_event.json"), load_event("s3_put.json"))
+    assert handler(event, CONTEXT) == {"batchItemFailures": [{"itemIdentifier": "message-1"}]}
+    assert dynamodb.scan(TableName=TABLE)["Count"] == 0
+
+
+def test_remote_reprocess_message_with_force_redoes_an_up_to_date_original(aws):
+    from imgproc.remote import s3_created_message
+
+    s3, dynamodb = aws
+    put(s3, KEY, plain_jpeg())
+    handler(load_event("direct.json"), CONTEXT)
+    before = get_record(dynamodb, KEY)["processedAt"]
+    handler(s3_created_message(BUCKET, KEY, None, None), CONTEXT)
+    assert get_record(dynamodb, KEY)["processedAt"] == before  # up to date: skipped
+    handler(s3_created_message(BUCKET, KEY, None, None, force=True), CONTEXT)
+    assert get_record(dynamodb, KEY)["processedAt"] > before
