@@ -16,7 +16,7 @@ import click
 
 from . import envvars
 from .aws import AwsSettings
-from .cdn import url_builder
+from .cdn import Invalidator, url_builder
 from .config import Config, load_config
 from .console import err
 from .core import Pipeline
@@ -68,10 +68,15 @@ class AppContext:
         if self._pipeline is None:
             objects = open_object_store(self.bucket_name, self.aws)
             records = open_record_store(self.table_name, self.bucket_name, self.aws)
-            domain = self.stack_outputs.distribution_domain or os.environ.get(
-                envvars.CLOUDFRONT_DOMAIN)
-            self._pipeline = Pipeline(objects, objects, records, self.config,
-                                      url_for=url_builder(domain))
+            outputs = self.stack_outputs
+            domain = outputs.distribution_domain or os.environ.get(envvars.CLOUDFRONT_DOMAIN)
+            distribution_id = outputs.distribution_id or os.environ.get(
+                envvars.CLOUDFRONT_DISTRIBUTION_ID)
+            self._pipeline = Pipeline(
+                objects, objects, records, self.config, url_for=url_builder(domain),
+                on_replaced=Invalidator(distribution_id, self.config, self.aws)
+                if distribution_id else None,
+            )
         return self._pipeline
 
     def aws_client(self, service: str):

@@ -1,0 +1,161 @@
+"""The Lambda's code asset: imgproc and its dependencies, built with pip and without Docker.
+
+Why local bundling: the function needs Pillow and pillow-heif, which are compiled. CDK's usual
+answer is to run `pip install` inside a Lambda build image, which needs Docker (and QEMU for an
+arm64 function on an x86_64 machine). pip can do the same on any host: our own pure-Python
+wheel, then `pip install --target --platform manylinux_2_28_<arch> --only-binary=:all:` fetches
+the dependencies as wheels built for the Lambda's OS and CPU, whatever the host is. Docker
+stays only as CDK's fallback where the host has no usable pip.
+
+Why the asset hash comes from the output: the bundle is what the function runs, so its hash
+changes exactly when a deployed file would (our code, or a newly resolved dependency release),
+and not when a test, a notebook or the CDK app itself changes in the source tree. For the hash
+to be stable across runs the bundle must be byte-for-byte repeatable, so `build_bundle` drops
+pip's `direct_url.json` (it records the temporary path of our wheel, and RECORD its hash)
+and `__pycache__`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+# Lambda architecture → (pip --platform tag, Docker --platform). Amazon Linux 2023 (the
+# python3.12+ runtimes) has glibc 2.34; manylinux_2_28 also admits the older manylinux tags.
+PLATFORMS = {
+    "arm64": ("manylinux_2_28_aarch64", "linux/arm64"),
+    "x86_64": ("manylinux_2_28_x86_64", "linux/amd64"),
+}
+# Never part of the function; kept out of the source fingerprint (cdk.out would even recurse).
+EXCLUDE = [
+    ".git", ".venv", "venv", "cdk.out", "node_modules", "imgproc-out", "tests", "bench",
+    "examples", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache",
+    ".mypy_cache",
+]
+_USELESS_DIRS = ("bin",)  # console scripts; the function is imported, never run as a command
+
+
+class BundlingError(Exception):
+    """pip could not build or install the bundle; the message ends with pip's own output."""
+
+
+def build_bundle(output_dir: str | Path, *, project_root: Path,
+                 platform: str = "manylinux_2_28_aarch64", python_version: str = "3.13",
+                 python: str = sys.executable) -> None:
+    """Install imgproc and its runtime dependencies for `platform` into `output_dir`.
+
+    The wheel is built from a copy of the project's top-level files and `src/`, so the build
+    neither writes `build/` or `*.egg-info` into the work tree nor picks up stale modules
+    left in an old `build/lib`.
+    """
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="imgproc-bundle-") as tmp:
+        source = _copy_source(Path(project_root), Path(tmp) / "source")
+        wheels = Path(tmp) / "wheels"
+        _pip(python, "wheel", "--no-deps", "--wheel-dir", str(wheels), str(source))
+        built = sorted(wheels.glob("imgproc-*.whl"))
+        if len(built) != 1:
+            raise BundlingError(f"expected one imgproc wheel in {wheels}, found {built}")
+        _pip(python, "install", "--target", str(output), "--platform", platform,
+             "--implementation", "cp", "--python-version", python_version,
+             "--only-binary=:all:", "--no-compile", "--upgrade", "--quiet", str(built[0]))
+    _prune(output)
+
+
+def pip_available(python: str = sys.executable) -> bool:
+    """Whether `python -m pip` runs at all (if not, local bundling is impossible)."""
+    try:
+        result = subprocess.run([python, "-m", "pip", "--version"], capture_output=True,
+                                check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+@jsii.implements(ILocalBundling)
+class LocalPipBundling:
+    """CDK's local bundler: `build_bundle` on the host, Docker only if the host has no pip.
+
+    A pip that runs but fails (no wheel for the platform, no network) raises: falling back to
+    Docker would hide the real error behind "Docker not found", or build something else.
+    """
+
+    def __init__(self, project_root: Path, platform: str, python_version: str,
+                 python: str = sys.executable) -> None:
+        self.project_root = Path(project_root)
+        self.platform = platform
+        self.python_version = python_version
+        self.python = python
+
+    # jsii calls this with the output directory and the BundlingOptions struct positionally.
+    def try_bundle(self, output_dir: str, options: Any = None) -> bool:
+        if not pip_available(self.python):
+            print(f"imgproc: no pip in {self.python}; bundling with Docker", file=sys.stderr)
+            return False
+        build_bundle(output_dir, project_root=self.project_root, platform=self.platform,
+                     python_version=self.python_version, python=self.python)
+        return True
+
+
+def lambda_code(project_root: Path, *, architecture: str = "arm64",
+                python_version: str = "3.13") -> lambda_.Code:
+    """The function's code asset for `architecture` ("arm64" or "x86_64")."""
+    if architecture not in PLATFORMS:
+        raise ValueError(f"architecture must be one of {sorted(PLATFORMS)}, not {architecture!r}")
+    wheel_platform, docker_platform = PLATFORMS[architecture]
+    return lambda_.Code.from_asset(
+        str(project_root),
+        asset_hash_type=AssetHashType.OUTPUT,
+        exclude=EXCLUDE,
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry(f"public.ecr.aws/sam/build-python{python_version}"),
+            command=["bash", "-c", "pip install --no-compile -q /asset-input -t /asset-output"
+                     " && rm -rf /asset-output/bin"],
+            platform=docker_platform,
+            local=LocalPipBundling(Path(project_root), wheel_platform, python_version),
+        ),
+    )
+
+
+def _copy_source(project_root: Path, dest: Path) -> Path:
+    if not (project_root / "pyproject.toml").is_file():
+        raise BundlingError(f"{project_root} has no pyproject.toml")
+    dest.mkdir()
+    for entry in project_root.iterdir():
+        if entry.is_file():
+            shutil.copy2(entry, dest / entry.name)
+    shutil.copytree(project_root / "src", dest / "src",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    return dest
+
+
+def _pip(python: str, *args: str) -> None:
+    command = [python, "-m", "pip", *args, "--disable-pip-version-check", "--no-input"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-30:])
+        raise BundlingError(
+            f"pip {args[0]} failed (exit {result.returncode}): {' '.join(command)}\n{tail}")
+
+
+def _prune(output: Path) -> None:
+    """Drop what a Lambda never uses and what would make two identical builds differ."""
+    for name in _USELESS_DIRS:
+        shutil.rmtree(output / name, ignore_errors=True)
+    for cache in [p for p in output.rglob("__pycache__") if p.is_dir()]:
+        shutil.rmtree(cache, ignore_errors=True)
+    for marker in output.glob("*.dist-info/direct_url.json"):  # names our temporary wheel
+        marker.unlink()
+        record = marker.with_name("RECORD")  # which lists it with its hash
+        entry = f"{marker.parent.name}/{marker.name},"
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        record.write_text("".join(x for x in lines if not x.startswith(entry)), encoding="utf-8")

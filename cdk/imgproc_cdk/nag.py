@@ -1,0 +1,52 @@
+"""cdk-nag AwsSolutions findings we accept, each acknowledged with the reason it does not apply.
+
+Acknowledgments are attached to the one construct they concern (never the whole stack), so a
+new resource with the same weakness is still reported.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Stack, Validations
+
+PREFIX_SCOPED = (
+    "Object ARNs end in a key-prefix wildcard (uploads/* to read, processed/* to write): that is "
+    "the narrowest resource S3 offers for all objects under a prefix."
+)
+
+
+def suppress_accepted_findings(stack: Stack) -> None:
+    storage_arn = stack.get_logical_id(stack.storage.bucket.node.default_child)
+    for construct in (stack.processing.node.find_child("Access"), stack.operator_policy):
+        for prefix in (stack.settings.input_prefix, stack.settings.output_prefix):
+            _acknowledge(construct, f"AwsSolutions-IAM5[Resource::<{storage_arn}.Arn>/{prefix}*]",
+                         PREFIX_SCOPED)
+    _acknowledge(stack.operator_policy, "AwsSolutions-IAM5[Resource::*]",
+                 "Only lambda:ListEventSourceMappings has Resource '*': it supports no "
+                 "resource-level permissions (pause/resume need it to find the mapping).")
+    _acknowledge(stack.processing.function, "AwsSolutions-L1",
+                 "Python 3.13 is the newest runtime the bundle is smoke-tested on (CI has no "
+                 "3.14 interpreter); Pillow and pillow-heif ship 3.14 wheels, so moving is a "
+                 "one-line change once it can be tested.")
+    distribution = stack.cdn.distribution
+    _acknowledge(distribution, "AwsSolutions-CFR4",
+                 "With the default *.cloudfront.net certificate CloudFront fixes the viewer "
+                 "policy at TLSv1; TLS_V1_2_2021 is requested and applies as soon as a custom "
+                 "domain with an ACM certificate is added.")
+    _acknowledge(distribution, "AwsSolutions-CFR1",
+                 "Variants are public web images for a worldwide audience; geo restriction is a "
+                 "business decision for a deployment, not a safe default.")
+    _acknowledge(distribution, "AwsSolutions-CFR2",
+                 "The distribution serves immutable images from a private bucket with no "
+                 "application behind it; WAF (a fixed monthly cost) is left to deployments "
+                 "that need rate limiting.")
+    for child in stack.node.children:  # CDK's own singleton that writes bucket notifications
+        if child.node.id.startswith("BucketNotificationsHandler"):
+            _acknowledge(child, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                         "service-role/AWSLambdaBasicExecutionRole]",
+                         "CDK's BucketNotificationsHandler runs once per deploy to write the "
+                         "bucket's notification configuration; its role and policy are CDK's.")
+
+
+def _acknowledge(construct, rule: str, reason: str) -> None:
+    Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}",
+                                                         reason=reason))

@@ -1,0 +1,184 @@
+"""The Lambda bundle, built as `cdk synth` builds it, and run from the bundle alone.
+
+The bundler runs for x86_64 (this machine) and the runtime's Python, then `python3.13 -I` with
+only the bundle on its path (as Lambda puts /var/task) imports `imgproc.lambda_handler` and
+handles one SQS-wrapped S3 notification against moto's server. A second, file-only check
+builds for arm64, the real target, which cannot run here.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import pytest
+
+from tests.support.images import plain_jpeg
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = "3.13"  # the function's runtime (cdk: Runtime.PYTHON_3_13)
+BUCKET, TABLE, REGION = "bundle-media", "bundle-records", "eu-west-1"
+KEY = "uploads/bundle test/Photo 1+2 Über.jpg"  # S3 URL-encodes it in the notification
+MINIMAL_PATH = "/usr/bin:/bin"
+
+SCRIPT = r"""
+import json, sys
+bundle = sys.argv[1]
+sys.path[:0] = [bundle]  # what Lambda does with /var/task
+import PIL, imgproc
+from imgproc.lambda_handler import handler
+assert sys.version_info[:2] == (3, 13), sys.version
+for module in (imgproc, PIL):
+    assert module.__file__.startswith(bundle + "/"), f"{module.__name__} from {module.__file__}"
+
+class Context:
+    function_name = "imgproc-bundle"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:imgproc-bundle"
+    aws_request_id = "6f1d2a3b-0000-4000-8000-000000000001"
+
+response = handler(json.load(sys.stdin), Context())
+print("RESPONSE " + json.dumps(response))
+"""
+
+
+def build_bundle(output: Path, platform: str) -> None:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    if str(REPO / "cdk") not in sys.path:
+        sys.path.insert(0, str(REPO / "cdk"))
+    from imgproc_cdk.bundling import build_bundle as build
+
+    build(output, project_root=REPO, platform=platform, python_version=PYTHON)
+
+
+def find_python() -> str | None:
+    """A working python3.13 (a pyenv shim on PATH may exist and still refuse to run)."""
+    pattern = os.path.expanduser(f"~/.pyenv/versions/{PYTHON}*/bin/python{PYTHON}")
+    for candidate in [shutil.which(f"python{PYTHON}"), *sorted(glob.glob(pattern))]:
+        if not candidate:
+            continue
+        probe = subprocess.run(
+            [candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, env={"PATH": MINIMAL_PATH}, check=False, timeout=60)
+        if probe.returncode == 0 and probe.stdout.strip() == PYTHON:
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def python313() -> str:
+    python = find_python()
+    if python is None:
+        reason = f"no working python{PYTHON} (PATH or ~/.pyenv/versions) to run the bundle with"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return python
+
+
+@pytest.fixture(scope="module")
+def x86_bundle(tmp_path_factory) -> Path:
+    bundle = tmp_path_factory.mktemp("bundle-x86_64")
+    build_bundle(bundle, "manylinux_2_28_x86_64")
+    return bundle
+
+
+@pytest.fixture
+def moto_server():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def sqs_event(key: str, size: int, etag: str) -> dict:
+    """What the queue hands Lambda: one message whose body is S3's ObjectCreated:Put."""
+    body = json.dumps({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION,
+        "eventTime": "2026-11-25T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "imgproc-uploads",
+               "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
+               "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag,
+                          "sequencer": "0055AED6DCD90281E5"}},
+    }]})
+    return {"Records": [{
+        "messageId": "059f36b4-87a3-44ab-83d2-661970000001", "receiptHandle": "AQEBwJnKyrHi",
+        "body": body, "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(), "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:imgproc-uploads",
+        "awsRegion": REGION,
+    }]}
+
+
+def assert_lambda_ready(bundle: Path, arch: str) -> None:
+    assert (bundle / "PIL" / f"_imaging.cpython-313-{arch}-linux-gnu.so").is_file()
+    wheel = (next(bundle.glob("pillow-*.dist-info")) / "WHEEL").read_text()
+    tags = [line for line in wheel.splitlines() if line.startswith("Tag:")]
+    assert tags and all("manylinux" in tag and tag.endswith(arch) for tag in tags), tags
+    assert (bundle / "imgproc" / "lambda_handler.py").is_file()
+    assert next(bundle.glob("imgproc-*.dist-info/METADATA"))  # importlib.metadata needs it
+    assert not (bundle / "bin").exists()
+    assert not list(bundle.rglob("__pycache__"))
+
+
+def test_x86_64_bundle_handles_an_sqs_event_on_its_own(x86_bundle, python313, moto_server,
+                                                         tmp_path):
+    import boto3
+
+    from tests.aws_fixtures import create_table
+
+    # GIVEN the bundle, and a bucket holding one upload and the records table on moto
+    assert_lambda_ready(x86_bundle, "x86_64")
+    clients = {name: boto3.client(name, endpoint_url=moto_server, region_name=REGION,
+                                  aws_access_key_id="testing", aws_secret_access_key="testing")
+               for name in ("s3", "dynamodb")}
+    s3, dynamodb = clients["s3"], clients["dynamodb"]
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_table(dynamodb, TABLE)
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=plain_jpeg())
+    head = s3.head_object(Bucket=BUCKET, Key=KEY)
+    event = sqs_event(KEY, head["ContentLength"], head["ETag"].strip('"'))
+
+    # WHEN Lambda's Python, with nothing but the bundle and Lambda's environment, handles it
+    env = {
+        "PATH": MINIMAL_PATH, "LAMBDA_TASK_ROOT": str(x86_bundle),
+        "AWS_LAMBDA_FUNCTION_NAME": "imgproc-bundle", "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": moto_server,
+        "IMAGE_METADATA_TABLE": TABLE,
+        "HOME": str(tmp_path),  # not Lambda's, but keeps a developer's ~/.aws out
+    }
+    # -B: like Lambda's read-only /var/task, the bundle gets no __pycache__
+    run = subprocess.run([python313, "-I", "-B", "-c", SCRIPT, str(x86_bundle)],
+                         input=json.dumps(event), capture_output=True, text=True, env=env,
+                         cwd=x86_bundle, timeout=180, check=False)
+
+    # THEN it succeeds, the message is consumed, and the record and variants exist
+    output = f"stdout:\n{run.stdout[-3000:]}\nstderr:\n{run.stderr[-3000:]}"
+    assert run.returncode == 0, output
+    responses = [line for line in run.stdout.splitlines() if line.startswith("RESPONSE ")]
+    assert responses, output
+    assert json.loads(responses[-1].removeprefix("RESPONSE ")) == {"batchItemFailures": []}
+    item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": KEY}}, ConsistentRead=True)
+    assert item["Item"]["status"]["S"] == "COMPLETE", item
+    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"processed/{KEY}/").get("Contents", [])
+    assert len(listing) == 6, [o["Key"] for o in listing]
+    assert not list(x86_bundle.rglob("__pycache__"))
+
+
+def test_arm64_bundle_carries_aarch64_binaries(tmp_path):
+    # the deployed function's target: built the same way, checked by its files only
+    build_bundle(tmp_path, "manylinux_2_28_aarch64")
+    assert_lambda_ready(tmp_path, "aarch64")
+    assert not list(tmp_path.rglob("*x86_64*.so"))

@@ -1,0 +1,157 @@
+"""Least privilege: the policies allow every AWS call the handler and CLI make, and no more.
+
+`CALLS` maps each boto3 call imgproc makes to the IAM actions it needs. A test scans the
+package's source so a new boto3 call cannot slip in without its row here; the others check
+that each needed action is granted on the right resource, and that nothing else is granted.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "imgproc"
+
+# boto3 call -> IAM actions, and which principal makes it: the function, the CLI, or both
+CALLS = {
+    "s3.head_object": (["s3:GetObject"], "both"),
+    "s3.get_object": (["s3:GetObject", "s3:GetObjectVersion"], "both"),
+    "s3.put_object": (["s3:PutObject"], "both"),
+    "s3.list_objects_v2": (["s3:ListBucket"], "both"),
+    "s3.delete_objects": (["s3:DeleteObject"], "both"),
+    "s3.get_bucket_notification_configuration": (["s3:GetBucketNotification"], "cli"),
+    "s3.put_bucket_notification_configuration": (["s3:PutBucketNotification"], "cli"),
+    "dynamodb.get_item": (["dynamodb:GetItem"], "both"),
+    "dynamodb.put_item": (["dynamodb:PutItem"], "both"),
+    "dynamodb.update_item": (["dynamodb:UpdateItem"], "both"),
+    "dynamodb.batch_write_item": (["dynamodb:BatchWriteItem"], "both"),
+    "dynamodb.scan": (["dynamodb:Scan"], "cli"),  # failures, reprocess --failed, verify
+    "cloudfront.create_invalidation": (["cloudfront:CreateInvalidation"], "both"),
+    "sqs.send_message_batch": (["sqs:SendMessage"], "cli"),
+    "lambda.list_event_source_mappings": (["lambda:ListEventSourceMappings"], "cli"),
+    "lambda.update_event_source_mapping": (["lambda:UpdateEventSourceMapping"], "cli"),
+    "cloudformation.describe_stacks": (["cloudformation:DescribeStacks"], "cli"),
+}
+# Lambda's SQS poller and its logs, on the function's behalf
+SERVICE_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                   "sqs:GetQueueAttributes", "logs:CreateLogStream", "logs:PutLogEvents"}
+# get_object with a VersionId is the only versioned call; the CLI never passes one
+CLI_EXCLUDED = {"s3:GetObjectVersion"}
+
+_CLIENT = r"(?:s3|dynamodb|cloudfront|sqs|lambda_|cfn)"
+_PAGINATED = re.compile(rf"\b(?:self\.)?({_CLIENT})\.get_paginator\(\"([a-z_0-9]+)\"\)")
+_CALL_ARG = re.compile(rf"\b_call\(\s*({_CLIENT})\.([a-z_]+)")
+_SERVICE = {"lambda_": "lambda", "cfn": "cloudformation"}
+
+
+def calls_in_source() -> set[str]:
+    found = set()
+    for path in SRC.rglob("*.py"):
+        text = path.read_text()
+        for match in re.finditer(rf"\b(?:self\.)?({_CLIENT})\.([a-z_]+)\(", text):
+            service, method = match.groups()
+            if method != "get_paginator":
+                found.add(f"{_SERVICE.get(service, service)}.{method}")
+        for service, method in _PAGINATED.findall(text) + _CALL_ARG.findall(text):
+            found.add(f"{_SERVICE.get(service, service)}.{method}")
+    return found
+
+
+def statements(resources: dict, where) -> list[dict]:
+    return [s for r in resources.values()
+            if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and where(r)
+            for s in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def function_statements(resources: dict) -> list[dict]:
+    (role,) = [k for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"
+               and "lambda.amazonaws.com" in str(r["Properties"]["AssumeRolePolicyDocument"])
+               and "BucketNotificationsHandler" not in k]
+    return statements(resources, lambda r: {"Ref": role} in r["Properties"].get("Roles", []))
+
+
+def operator_statements(resources: dict) -> list[dict]:
+    return statements(resources, lambda r: r["Type"] == "AWS::IAM::ManagedPolicy")
+
+
+def granted(statements_: list[dict]) -> dict[str, list]:
+    """action -> the resources it is allowed on."""
+    allowed: dict[str, list] = {}
+    for statement in statements_:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [
+            statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [
+            statement["Resource"]]
+        for action in actions:
+            assert "*" not in action, f"wildcard action {action}"
+            allowed.setdefault(action, []).extend(resources)
+    return allowed
+
+
+def needed(principal: str) -> set[str]:
+    actions = {a for actions, who in CALLS.values() if who in ("both", principal)
+               for a in actions}
+    return actions - CLI_EXCLUDED if principal == "cli" else actions
+
+
+# --- the table is complete -------------------------------------------------------------
+
+
+def test_every_boto3_call_in_the_package_has_its_permissions_listed():
+    found = calls_in_source()
+    assert found, "the scan found no boto3 calls at all"
+    assert found <= set(CALLS), f"add these to CALLS and the policies: {found - set(CALLS)}"
+
+
+# --- the function ------------------------------------------------------------------------
+
+
+def test_function_role_grants_exactly_what_the_handler_needs(resources):
+    allowed = granted(function_statements(resources))
+    assert set(allowed) == needed("function") | SERVICE_ACTIONS
+
+
+def test_function_reads_only_uploads_and_writes_only_processed(resources):
+    allowed = granted(function_statements(resources))
+    for action in ("s3:GetObject", "s3:GetObjectVersion"):
+        assert [_suffix(r) for r in allowed[action]] == ["/uploads/*"]
+    for action in ("s3:PutObject", "s3:DeleteObject"):
+        assert [_suffix(r) for r in allowed[action]] == ["/processed/*"]
+
+
+def test_function_has_no_star_resources(resources):
+    allowed = granted(function_statements(resources))
+    assert all(resource != "*" for targets in allowed.values() for resource in targets)
+
+
+def test_function_uses_no_managed_policies(resources):
+    role = [r for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"
+            and "BucketNotificationsHandler" not in k]
+    assert all("ManagedPolicyArns" not in r["Properties"] for r in role)
+
+
+# --- the operator (CLI) ------------------------------------------------------------------
+
+
+def test_operator_policy_grants_exactly_what_the_cli_needs(resources):
+    allowed = granted(operator_statements(resources))
+    assert set(allowed) == needed("cli")
+
+
+def test_operator_star_resource_only_where_iam_offers_nothing_narrower(resources):
+    allowed = granted(operator_statements(resources))
+    starred = {action for action, targets in allowed.items() if "*" in targets}
+    assert starred == {"lambda:ListEventSourceMappings"}
+
+
+def test_operator_writes_only_processed_objects(resources):
+    allowed = granted(operator_statements(resources))
+    for action in ("s3:PutObject", "s3:DeleteObject"):
+        assert [_suffix(r) for r in allowed[action]] == ["/processed/*"]
+    assert sorted(_suffix(r) for r in allowed["s3:GetObject"]) == ["/processed/*", "/uploads/*"]
+
+
+def _suffix(resource) -> str:
+    """'/uploads/*' from {"Fn::Join": ["", [<bucket arn>, "/uploads/*"]]}."""
+    return resource["Fn::Join"][1][-1] if isinstance(resource, dict) else resource
