@@ -55,7 +55,6 @@ class Cdn(Construct):
             comment="imgproc variants",
             default_behavior=behavior,
             additional_behaviors={f"{output_prefix}*": behavior},
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             enable_logging=True,

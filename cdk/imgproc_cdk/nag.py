@@ -30,8 +30,12 @@ def suppress_accepted_findings(stack: Stack) -> None:
     distribution = stack.cdn.distribution
     _acknowledge(distribution, "AwsSolutions-CFR4",
                  "With the default *.cloudfront.net certificate CloudFront fixes the viewer "
-                 "policy at TLSv1; TLS_V1_2_2021 is requested and applies as soon as a custom "
-                 "domain with an ACM certificate is added.")
+                 "policy at TLSv1 and ignores any other; a deployment with a custom domain sets "
+                 "an ACM certificate and TLS_V1_2_2021 together.")
+    Validations.of(stack.cdn).acknowledge(Acknowledgment(
+        id="Annotation::@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac",
+        reason="Intended: the origin sees the bucket by reference so CDK adds no bucket/* grant; "
+               "Cdn adds the statement that lets CloudFront read processed/* only."))
     _acknowledge(distribution, "AwsSolutions-CFR1",
                  "Variants are public web images for a worldwide audience; geo restriction is a "
                  "business decision for a deployment, not a safe default.")
