@@ -294,3 +294,38 @@ def test_thumbhash_matches_the_reference_encoder(width, height, alpha, expected)
                       min(255, (x + y) * 6) if alpha else 255)
     )
     assert base64.b64encode(rgba_to_thumbhash(width, height, pixels)).decode() == expected
+
+
+# --- real-world sizes: shrink-on-load, chained resampling, rounding ---------------------
+
+
+@pytest.mark.parametrize(("width", "height", "orientation"), [
+    (2725, 2225, 1), (4032, 3024, 6), (2000, 1333, 1), (1024, 772, 1), (3024, 4032, 8),
+    (2048, 1536, 3), (4001, 2999, 5), (1201, 7, 1), (5000, 3, 1), (3, 5000, 1),
+])
+def test_every_variant_is_made_at_its_size_and_upright(width, height, orientation):
+    # GIVEN a large JPEG (decoded shrunk, variants chained from larger ones) of an odd size
+    upright = upright_marked(width if orientation < 5 else height,
+                             height if orientation < 5 else width)
+    from tests.support.images import _STORE
+
+    method = _STORE[orientation]
+    stored = upright.transpose(method) if method is not None else upright
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    rendition = render(encode(stored, "JPEG", quality=90, exif=exif.tobytes()), DEFAULT)
+    # THEN every variant exists, has the planned size, and is upright
+    assert rendition.failures == {}
+    assert [v.name for v in rendition.variants] == [v.name for v in DEFAULT.variants]
+    up_w, up_h = upright.size
+    for variant in rendition.variants:
+        image = open_bytes(variant.data)
+        assert (image.width, image.height) == (variant.width, variant.height)
+        spec = DEFAULT.variant(variant.name)
+        if spec.fit == "inside":
+            expected_w = min(spec.width, up_w)
+            assert abs(image.width - expected_w) <= 1, variant.name
+            assert abs(image.height - up_h * image.width / up_w) <= 1, variant.name
+        if spec.fit == "inside" and min(image.size) >= 8:
+            assert dominant_channel(colour_at(image, 0.1, 0.1)) == "R", variant.name
+            assert dominant_channel(colour_at(image, 0.5, 0.9)) == "B", variant.name

@@ -6,7 +6,7 @@ import io
 import math
 import warnings
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 from ..errors import CorruptImage
 
@@ -37,13 +37,12 @@ def open_image(data: bytes, fmt: str) -> Image.Image:
 def decode(image: Image.Image, fmt: str, scale: float) -> Image.Image:
     """Load the first frame; JPEGs are shrunk in the DCT domain to at least `scale` of full size.
 
-    Shrink-on-load (`Image.draft`) makes libjpeg skip most of the work for big photos: a 12 MP
-    upload whose largest variant is 1200 px wide is decoded at 1/2 or 1/4 scale, never larger
-    than needed and never smaller than the largest variant.
+    Shrink-on-load makes libjpeg skip most of the work for big photos: a 12 MP upload whose
+    largest variant is 1200 px wide is decoded at 3/8 scale (1512 px), never smaller than the
+    largest variant needs.
     """
     if fmt == "jpeg" and scale < 1:
-        width, height = image.size
-        image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
+        shrink_on_load(image, scale)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -53,6 +52,37 @@ def decode(image: Image.Image, fmt: str, scale: float) -> Image.Image:
             f"The {_NAMES[fmt]} data is truncated or corrupt ({_detail(exc)})."
         ) from None
     return image
+
+
+def shrink_on_load(image: Image.Image, scale: float) -> None:
+    """Ask libjpeg for the smallest of 1/8, 1/4, 3/8 or 1/2 that is still ≥ `scale`.
+
+    Pillow's `draft` offers powers of two only; libjpeg-turbo scales in eighths. 3/8 matters:
+    a 4032 px photo for 1200 px variants decodes to 1512 px instead of 2016 px, so every
+    later step touches 44 % fewer pixels. libjpeg turns a requested 1/3 into 3/8.
+    """
+    width, height = image.size
+    needed = (math.ceil(width * scale), math.ceil(height * scale))
+    three_eighths = (math.ceil(width * 3 / 8), math.ceil(height * 3 / 8))
+    quarter = (math.ceil(width / 4), math.ceil(height / 4))
+    fits = three_eighths[0] >= needed[0] and three_eighths[1] >= needed[1]
+    if fits and not (quarter[0] >= needed[0] and quarter[1] >= needed[1]) \
+            and _draft_three_eighths(image, three_eighths):
+        return
+    image.draft(image.mode, needed)
+
+
+def _draft_three_eighths(image: Image.Image, size: tuple[int, int]) -> bool:
+    """What `JpegImageFile.draft` does for 1/2, with libjpeg's denominator 3 (→ 3/8)."""
+    if len(image.tile) != 1 or image.decoderconfig or image.tile[0].extents is None:
+        return False
+    tile = image.tile[0]
+    left, top = tile.extents[:2]
+    image.tile = [ImageFile._Tile(tile.codec_name, (left, top, left + size[0], top + size[1]),
+                                  tile.offset, tile.args)]
+    image._size = size
+    image.decoderconfig = (3, 0)
+    return True
 
 
 def _pillow_format(fmt: str) -> str:

@@ -69,5 +69,12 @@ def decode_scale(plans: list[Plan]) -> float:
     return min(1.0, max((plan.scale for plan in plans), default=1.0))
 
 
-def scale_box(box: Box, factor: float) -> Box:
-    return (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
+def scale_box(box: Box, full_size: tuple[int, int], source_size: tuple[int, int]) -> Box:
+    """A box in full-size pixels, in the pixels of a smaller copy of the whole picture.
+
+    Each axis has its own factor (sizes were rounded separately) and the result is clamped,
+    so a full-frame box maps exactly onto the copy's frame.
+    """
+    fx, fy = source_size[0] / full_size[0], source_size[1] / full_size[1]
+    return (max(0.0, box[0] * fx), max(0.0, box[1] * fy),
+            min(float(source_size[0]), box[2] * fx), min(float(source_size[1]), box[3] * fy))

@@ -21,7 +21,7 @@ from .limits import check_bytes, check_pixels
 from .metadata import exif_subset, icc_profile_of, orientation_of, read_exif
 from .orient import apply_orientation, oriented_size
 from .placeholder import dominant_colour, placeholder_data_url, thumbhash_of
-from .resize import resize
+from .resize import Resampler
 from .sharpen import sharpen
 from .sniff import sniff_format
 
@@ -65,39 +65,46 @@ def render(data: bytes, config: Config) -> Rendition:
     image = decode(image, fmt, decode_scale(plans))
     image = apply_orientation(image, orientation)
     image = to_srgb(image, icc_profile)
-    rendition = Rendition(
+    resampler = Resampler(image, (width, height))
+    variants, failures = render_variants(resampler, plans, config.background)
+    small = resampler.smallest()  # placeholders need few pixels: use the smallest made
+    return Rendition(
         format=fmt,
         width=width,
         height=height,
         exif=exif_subset(exif),
-        placeholder=placeholder_data_url(image, config.background),
-        thumbhash=thumbhash_of(image),
-        dominant_color=dominant_colour(image, config.background),
+        placeholder=placeholder_data_url(small, config.background),
+        thumbhash=thumbhash_of(small),
+        dominant_color=dominant_colour(small, config.background),
+        variants=variants,
+        failures=failures,
     )
-    render_variants(image, plans, width, config.background, rendition)
-    return rendition
 
 
 def render_variants(
-    image: Image.Image, plans: list[Plan], full_width: int, background: str, into: Rendition
-) -> None:
-    """Each distinct (region, size, sharpen) is resampled once: webp-medium reuses medium."""
+    resampler: Resampler, plans: list[Plan], background: str
+) -> tuple[list[RenderedVariant], dict[str, str]]:
+    """Largest first, so smaller variants can come from larger results; each distinct
+    (region, size, sharpen) is resampled once (webp-medium reuses medium's pixels).
+    Results keep the configuration's order."""
     resampled: dict[tuple, Image.Image] = {}
-    for plan in plans:
+    made: dict[str, RenderedVariant] = {}
+    failures: dict[str, str] = {}
+    for plan in sorted(plans, key=lambda p: p.size[0] * p.size[1], reverse=True):
         variant = plan.variant
         try:
             key = (plan.box, plan.size, variant.sharpen)
             if key not in resampled:
-                resampled[key] = sharpen(resize(image, plan, full_width), variant.sharpen)
+                resampled[key] = sharpen(resampler.resize(plan), variant.sharpen)
             pixels = flatten(resampled[key], variant.format, background)
             data = encode(pixels, variant.format, variant.quality)
         except BadImage as exc:
-            into.failures[variant.name] = str(exc)
+            failures[variant.name] = str(exc)
             continue
         except (OSError, ValueError, MemoryError) as exc:
-            into.failures[variant.name] = str(VariantFailed(f"{variant.name}: {exc}"))
+            failures[variant.name] = str(VariantFailed(f"{variant.name}: {exc}"))
             continue
-        into.variants.append(
+        made[variant.name] = (
             RenderedVariant(
                 name=variant.name,
                 format=variant.format,
@@ -108,3 +115,4 @@ def render_variants(
                 data=data,
             )
         )
+    return [made[p.variant.name] for p in plans if p.variant.name in made], failures
