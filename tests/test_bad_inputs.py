@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import replace
 
@@ -59,9 +60,12 @@ def test_bad_upload_is_a_clear_recorded_failure(batch, pipeline, media, key, con
     assert "Traceback" not in error["error"]
     record = pipeline.records.get(key)
     assert record["status"] == "FAILED" and record["error"] == error["error"]
-    # the original is untouched and nothing was published
+    # the original is untouched; only the manifest tells browsers what went wrong
     assert hashlib.sha256((media / key).read_bytes()).hexdigest() == digests[key]
-    assert not (media / "processed" / key).exists()
+    assert sorted(p.name for p in (media / "processed" / key).iterdir()) == ["manifest.json"]
+    manifest = json.loads((media / "processed" / key / "manifest.json").read_text())
+    assert manifest["status"] == "FAILED" and manifest["error"] == error["error"]
+    assert manifest["variants"] == []
 
 
 def test_good_uploads_in_the_same_run_are_unaffected_and_it_is_quick(batch):

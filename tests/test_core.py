@@ -19,8 +19,8 @@ from tests.support.images import (
     transparent_png,
 )
 
-VARIANT_FILES = ["large.jpg", "medium.jpg", "small.jpg", "thumbnail.jpg", "webp-large.webp",
-                 "webp-medium.webp"]
+VARIANT_FILES = ["large.jpg", "manifest.json", "medium.jpg", "small.jpg", "thumbnail.jpg",
+                 "webp-large.webp", "webp-medium.webp"]
 
 
 def variant_files(media, key):

@@ -107,7 +107,7 @@ def test_upload_to_verify_fix_over_http(stack):
     assert drain_into_handler(stack) == {"batchItemFailures": []}
     # THEN variants and records exist and verify agrees
     listing = s3.list_objects_v2(Bucket=BUCKET, Prefix="processed/")["Contents"]
-    assert len(listing) == 12
+    assert len(listing) == 14  # 6 variants and a manifest each
     status = imgproc(stack, "--json", "status", "uploads/a/IMG 1+2 Über.JPG")
     assert status.returncode == 0, status.stderr
     record = json.loads(status.stdout)

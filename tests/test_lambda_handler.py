@@ -42,8 +42,8 @@ def sqs_event(*bodies):
     return event
 
 
-ALL_VARIANTS = ["large.jpg", "medium.jpg", "small.jpg", "thumbnail.jpg", "webp-large.webp",
-                "webp-medium.webp"]
+ALL_VARIANTS = ["large.jpg", "manifest.json", "medium.jpg", "small.jpg", "thumbnail.jpg",
+                "webp-large.webp", "webp-medium.webp"]
 
 
 @pytest.mark.parametrize("fixture", ["s3_put.json", "eventbridge_created.json", "direct.json"])
@@ -62,6 +62,11 @@ def test_each_created_event_shape_processes_the_decoded_key(aws, fixture):
     assert unquote(head["Metadata"]["original-key"]) == KEY
     assert head["Metadata"]["variant"] == "webp-medium"
     assert get_record(dynamodb, f"{KEY}#placeholder")["type"] == "BLUR_PLACEHOLDER"
+    manifest = s3.get_object(Bucket=BUCKET, Key=f"processed/{KEY}/manifest.json")
+    assert manifest["ContentType"] == "application/json"
+    assert manifest["CacheControl"].startswith("public, max-age=5")
+    body = json.loads(manifest["Body"].read())
+    assert body["status"] == "COMPLETE" and BUCKET not in json.dumps(body)
 
 
 def test_sqs_batch_with_a_bad_picture_consumes_it_and_records_the_error(aws):

@@ -19,11 +19,15 @@ from .keys import (
     error_id,
     is_candidate,
     is_output,
+    is_storable_key,
+    manifest_key,
     metadata_value,
     output_prefix_of,
     placeholder_id,
     variant_key,
 )
+from .manifest import CONTENT_TYPE as MANIFEST_CONTENT_TYPE
+from .manifest import MANIFEST_CACHE_CONTROL, manifest_bytes
 from .outcome import COMPLETE, DELETED, FAILED, IGNORED, PARTIAL, RETRY, SKIPPED, Outcome
 from .render import Rendition, render
 from .render.limits import check_bytes
@@ -145,6 +149,7 @@ def _attempt_once(
         duration_ms=_ms(started),
         processed_at=processed_at,
     )
+    _publish_manifest(pipeline, key, record)  # before the record: a failed put retries all
     if not records.put_unless_newer(record):
         return None
     records.put(rec.placeholder_record(key, rendition.placeholder, processed_at))
@@ -225,6 +230,19 @@ def _publish(
     return published
 
 
+def _publish_manifest(pipeline: Pipeline, key: str, record: dict) -> None:
+    """What browsers poll: rewritten on every outcome, FAILED included, cached for seconds."""
+    if not is_storable_key(key):
+        return
+    pipeline.outputs.put(
+        manifest_key(key, pipeline.config),
+        manifest_bytes(record),
+        content_type=MANIFEST_CONTENT_TYPE,
+        cache_control=MANIFEST_CACHE_CONTROL,
+        metadata={"original-key": metadata_value(key), "processed-at": record["processedAt"]},
+    )
+
+
 def _record_failure(
     pipeline: Pipeline,
     key: str,
@@ -251,7 +269,11 @@ def _record_failure(
         duration_ms=_ms(started),
         processed_at=timestamp,
     )
+    _publish_manifest(pipeline, key, record)
     if not records.put_unless_newer(record):
+        newer = records.get(key)
+        if newer is not None:  # put back the manifest of the version that won
+            _publish_manifest(pipeline, key, newer)
         return Outcome(key, SKIPPED, "a newer version is already recorded",
                        duration_ms=_ms(started))
     records.add_error(

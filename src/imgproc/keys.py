@@ -75,6 +75,14 @@ def decode_event_key(raw: str) -> str:
     return unquote_plus(raw, encoding="utf-8", errors="strict")
 
 
+def is_storable_key(key: str) -> bool:
+    try:
+        check_key(key)
+    except BadKey:
+        return False
+    return True
+
+
 def check_key(key: str) -> str:
     """Refuse keys no store should accept; directory stores add their own path checks."""
     if not key:

@@ -31,6 +31,7 @@ FAILED = "failed"
 PARTIAL = "partial"
 STALE = "stale"
 MISSING_VARIANT = "missing-variant"
+MISSING_MANIFEST = "missing-manifest"
 WRONG_CONTENT_TYPE = "wrong-content-type"
 WRONG_DIMENSIONS = "wrong-dimensions"
 # kinds `--delete-orphans` mends
@@ -94,6 +95,8 @@ def _check_original(
         problems.append(Problem(key, PARTIAL, f"variants that could not be made: {names}"))
     listed = {v["name"]: v for v in record.get("processedVariants", [])}
     expected_keys = {manifest_key(key, config)}
+    if manifest_key(key, config) not in objects:
+        problems.append(Problem(key, MISSING_MANIFEST, f"{manifest_key(key, config)} is missing"))
     for variant in config.variants:
         object_key = variant_key(key, variant, config)
         expected_keys.add(object_key)
