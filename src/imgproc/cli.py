@@ -151,13 +151,14 @@ def main(ctx: click.Context, **options) -> None:
 
 def _register_commands() -> None:
     from .commands.failures import failures
+    from .commands.preview import preview
     from .commands.process import process
     from .commands.reprocess import reprocess
     from .commands.status import status
     from .commands.triggers import triggers
     from .commands.verify import verify
 
-    for command in (process, reprocess, verify, status, failures, triggers):
+    for command in (process, reprocess, verify, status, failures, triggers, preview):
         main.add_command(command)
 
 

@@ -22,6 +22,7 @@ class ObjectInfo:
     last_modified: str  # ISO 8601 UTC with microseconds: sortable as text
     version_id: str | None = None
     content_type: str | None = None
+    cache_control: str | None = None
     metadata: dict[str, str] | None = None
 
 

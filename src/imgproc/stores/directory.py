@@ -129,6 +129,7 @@ class DirectoryStore:
             etag=etag,
             last_modified=_iso(stat.st_mtime_ns),
             content_type=headers.get("ContentType"),
+            cache_control=headers.get("CacheControl"),
             metadata=headers.get("Metadata"),
         )
 

@@ -102,6 +102,7 @@ def _info(key: str, response: dict) -> ObjectInfo:
         last_modified=_iso(response["LastModified"]),
         version_id=_version(response.get("VersionId")),
         content_type=response.get("ContentType"),
+        cache_control=response.get("CacheControl"),
         metadata=response.get("Metadata") or {},
     )
 
