@@ -36,6 +36,7 @@ def test_toml_file_replaces_variants_and_settings(tmp_path):
     assert config.max_pixels == 5_000_000
     hero, square = config.variants
     assert (hero.format, hero.quality, hero.sharpen) == ("avif", 60, True)  # >= 800 sharpens
+    assert hero.effort == 4  # the encoders' usual default
     assert (square.width, square.height, square.fit, square.sharpen) == (96, 96, "cover", False)
 
 
@@ -62,6 +63,8 @@ def test_environment_overrides_max_image_size(tmp_path):
         ('[[variant]]\nname = "x"\nwidth = 10\n[[variant]]\nname = "x"\nwidth = 20\n',
          ["unique", "'x'"]),
         ('background = "white"\n', ["background", "#ffffff", "'white'"]),
+        ('[[variant]]\nname = "x"\nwidth = 10\nformat = "webp"\neffort = 9\n',
+         ["variant 'x'", "effort", "between 0 and 6", "9"]),
         ('output_prefix = "uploads/"\n', ["input_prefix", "output_prefix"]),
         ("this is = not toml", ["not valid TOML"]),
     ],

@@ -49,6 +49,9 @@ class Variant:
     quality: int = 85
     format: str = "jpeg"
     sharpen: bool = False
+    # Encoder effort 0-6 for WebP (libwebp's method) and AVIF (speed 10 - effort); 4 is what
+    # sharp and cwebp default to. Lower is faster and larger; JPEG and PNG ignore it.
+    effort: int = 4
 
     @property
     def extension(self) -> str:
@@ -120,7 +123,7 @@ def _read_toml(path: Path) -> dict:
 
 _TOP_LEVEL = {"input_prefix", "output_prefix", "max_image_size", "max_pixels", "background",
               "variant"}
-_VARIANT_FIELDS = {"name", "width", "height", "fit", "quality", "format", "sharpen"}
+_VARIANT_FIELDS = {"name", "width", "height", "fit", "quality", "format", "sharpen", "effort"}
 
 
 def parse_config(data: dict) -> Config:
@@ -189,6 +192,7 @@ def parse_variant(entry: object, index: int) -> Variant:
         quality=_int_in(entry, "quality", 1, 100, 85, where),
         format=fmt,
         sharpen=sharpen,
+        effort=_int_in(entry, "effort", 0, 6, 4, where),
     )
 
 

@@ -9,13 +9,10 @@ from PIL import Image
 from ..errors import VariantFailed
 
 _NAMES = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG", "avif": "AVIF"}
-# libwebp's method 2 is the fastest before its slow rate-distortion passes (3+): measured at
-# 2.3× faster than method 4 for +0.6 % bytes at equal quality (bench/run.py).
-WEBP_METHOD = 2
 
 
-def encode(image: Image.Image, fmt: str, quality: int) -> bytes:
-    options = _options(fmt, quality)
+def encode(image: Image.Image, fmt: str, quality: int, effort: int = 4) -> bytes:
+    options = _options(fmt, quality, effort)
     buffer = io.BytesIO()
     try:
         # `exif=b""` and no icc_profile: encoders only write what they are given.
@@ -25,11 +22,12 @@ def encode(image: Image.Image, fmt: str, quality: int) -> bytes:
     return buffer.getvalue()
 
 
-def _options(fmt: str, quality: int) -> dict:
+def _options(fmt: str, quality: int, effort: int) -> dict:
     if fmt == "jpeg":
         return {"quality": quality, "optimize": True, "progressive": True, "subsampling": "4:2:0"}
     if fmt == "webp":
-        return {"quality": quality, "method": WEBP_METHOD}
+        # method 2 would be 2.3× faster, but loses ~0.002 SSIM at equal bytes (bench/run.py)
+        return {"quality": quality, "method": effort}
     if fmt == "avif":
-        return {"quality": quality, "speed": 6}
+        return {"quality": quality, "speed": 10 - effort}
     return {"optimize": False, "compress_level": 6}

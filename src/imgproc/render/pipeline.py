@@ -12,7 +12,7 @@ from PIL import Image
 
 from ..config import Config
 from ..errors import BadImage, VariantFailed
-from .colour import to_srgb
+from .colour import srgb_converter, to_working_mode
 from .decode import decode, open_image
 from .encode import encode
 from .flatten import flatten
@@ -64,8 +64,9 @@ def render(data: bytes, config: Config) -> Rendition:
     icc_profile = icc_profile_of(image)
     image = decode(image, fmt, decode_scale(plans))
     image = apply_orientation(image, orientation)
-    image = to_srgb(image, icc_profile)
-    resampler = Resampler(image, (width, height))
+    image = to_working_mode(image, icc_profile)
+    resampler = Resampler(image, (width, height), finish=srgb_converter(image, icc_profile))
+    del image  # the resampler owns the decoded picture now, and lets it go before encoding
     variants, failures = render_variants(resampler, plans, config.background)
     small = resampler.smallest()  # placeholders need few pixels: use the smallest made
     return Rendition(
@@ -84,35 +85,45 @@ def render(data: bytes, config: Config) -> Rendition:
 def render_variants(
     resampler: Resampler, plans: list[Plan], background: str
 ) -> tuple[list[RenderedVariant], dict[str, str]]:
-    """Largest first, so smaller variants can come from larger results; each distinct
-    (region, size, sharpen) is resampled once (webp-medium reuses medium's pixels).
-    Results keep the configuration's order."""
-    resampled: dict[tuple, Image.Image] = {}
-    made: dict[str, RenderedVariant] = {}
+    """Resample everything largest first (smaller variants come from larger results), let
+    go of the decoded picture, then sharpen and encode. Each distinct region and size is
+    resampled once (webp-medium reuses medium's pixels). Results keep the config's order."""
+    order = sorted(plans, key=lambda p: p.size[0] * p.size[1], reverse=True)
     failures: dict[str, str] = {}
-    for plan in sorted(plans, key=lambda p: p.size[0] * p.size[1], reverse=True):
-        variant = plan.variant
+    resampled: dict[tuple, Image.Image] = {}
+    for plan in order:
+        key = (plan.box, plan.size)
+        if key not in resampled:
+            try:
+                resampled[key] = resampler.resize(plan)
+            except (OSError, ValueError, MemoryError) as exc:
+                failures[plan.variant.name] = str(VariantFailed(f"{plan.variant.name}: {exc}"))
+    resampler.release()  # peak memory: the decoded picture is gone before any encoder runs
+    made: dict[str, RenderedVariant] = {}
+    sharpened: dict[tuple, Image.Image] = {}
+    for plan in order:
+        variant, key = plan.variant, (plan.box, plan.size)
+        if key not in resampled:
+            continue
         try:
-            key = (plan.box, plan.size, variant.sharpen)
-            if key not in resampled:
-                resampled[key] = sharpen(resampler.resize(plan), variant.sharpen)
-            pixels = flatten(resampled[key], variant.format, background)
-            data = encode(pixels, variant.format, variant.quality)
+            if (key, variant.sharpen) not in sharpened:
+                sharpened.clear()  # variants sharing pixels are adjacent in `order`
+                sharpened[key, variant.sharpen] = sharpen(resampled[key], variant.sharpen)
+            pixels = flatten(sharpened[key, variant.sharpen], variant.format, background)
+            data = encode(pixels, variant.format, variant.quality, variant.effort)
         except BadImage as exc:
             failures[variant.name] = str(exc)
             continue
         except (OSError, ValueError, MemoryError) as exc:
             failures[variant.name] = str(VariantFailed(f"{variant.name}: {exc}"))
             continue
-        made[variant.name] = (
-            RenderedVariant(
-                name=variant.name,
-                format=variant.format,
-                content_type=variant.content_type,
-                extension=variant.extension,
-                width=pixels.width,
-                height=pixels.height,
-                data=data,
-            )
+        made[variant.name] = RenderedVariant(
+            name=variant.name,
+            format=variant.format,
+            content_type=variant.content_type,
+            extension=variant.extension,
+            width=pixels.width,
+            height=pixels.height,
+            data=data,
         )
     return [made[p.variant.name] for p in plans if p.variant.name in made], failures

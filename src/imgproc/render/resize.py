@@ -7,6 +7,8 @@ decoded picture. Resampling 1200 → 400 reads a ninth of the pixels 2016 → 40
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PIL import Image
 
 from .geometry import Plan, scale_box
@@ -15,21 +17,28 @@ from .geometry import Plan, scale_box
 # at least this large, then finishes with Lanczos: near-identical output, much less work.
 REDUCING_GAP = 3.0
 # A larger result is a good enough source when it is at least this many times the target:
-# one Lanczos pass at 2:1 or more costs no measurable SSIM (bench/run.py).
+# at 2:1 or more the second Lanczos pass costs no SSIM; at 1.5:1 WebP loses ~0.001 (bench).
 CHAIN_RATIO = 2.0
 
 
 class Resampler:
-    """Resamples one decoded picture (possibly shrunk on load) for many plans."""
+    """Resamples one decoded picture (possibly shrunk on load) for many plans.
 
-    def __init__(self, image: Image.Image, full_size: tuple[int, int]):
+    `finish` (the deferred sRGB conversion) is applied to each result; chained sources are
+    kept unfinished so every pixel is converted exactly once.
+    """
+
+    def __init__(self, image: Image.Image, full_size: tuple[int, int],
+                 finish: Callable[[Image.Image], Image.Image] = lambda image: image):
         self.image = image
         self.full_size = full_size  # of the upright original; plans are in its pixels
+        self.finish = finish
         self._whole = (0.0, 0.0, float(full_size[0]), float(full_size[1]))
-        self._full_frames: list[tuple[float, Image.Image]] = []  # (scale, unsharpened image)
+        # (scale, unfinished, finished) of every full-frame result, for chaining
+        self._full_frames: list[tuple[float, Image.Image, Image.Image]] = []
 
     def resize(self, plan: Plan) -> Image.Image:
-        _scale, source = self._source_for(plan)
+        source = self._source_for(plan)
         box = scale_box(plan.box, self.full_size, source.size)
         if plan.size == source.size and box == (0, 0, source.width, source.height):
             result = source
@@ -37,19 +46,27 @@ class Resampler:
             # Pillow premultiplies RGBA while resampling: transparent pixels never bleed dark
             result = source.resize(plan.size, Image.Resampling.LANCZOS, box=box,
                                    reducing_gap=REDUCING_GAP)
+        finished = self.finish(result)
         if plan.box == self._whole:
-            self._full_frames.append((plan.size[0] / self.full_size[0], result))
-        return result
+            self._full_frames.append((plan.size[0] / self.full_size[0], result, finished))
+        return finished
+
+    def release(self) -> None:
+        """Drop the decoded picture and chain sources; keep only what `smallest` returns."""
+        if self._full_frames:
+            self._full_frames = [min(self._full_frames, key=lambda item: item[0])]
+            self.image = self._full_frames[0][1]
+        else:
+            self.image = self.finish(self.image)
+            self.finish = lambda image: image
 
     def smallest(self) -> Image.Image:
-        """The smallest full-frame picture made so far (for placeholders), else the decoded."""
-        return min(self._full_frames, key=lambda item: item[0])[1] if self._full_frames \
-            else self.image
+        """The smallest full-frame result so far (for placeholders), else the whole picture."""
+        if self._full_frames:
+            return min(self._full_frames, key=lambda item: item[0])[2]
+        return self.finish(self.image)
 
-    def _source_for(self, plan: Plan) -> tuple[float, Image.Image]:
-        """(source pixels per full-size pixel, source image)."""
-        candidates = [(scale, image) for scale, image in self._full_frames
+    def _source_for(self, plan: Plan) -> Image.Image:
+        candidates = [(scale, raw) for scale, raw, _ in self._full_frames
                       if scale >= plan.scale * CHAIN_RATIO]
-        if candidates:
-            return min(candidates, key=lambda item: item[0])
-        return self.image.width / self.full_size[0], self.image
+        return min(candidates, key=lambda item: item[0])[1] if candidates else self.image
