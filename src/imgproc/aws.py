@@ -10,7 +10,9 @@ import functools
 import os
 from dataclasses import dataclass
 
-RETRIES = {"mode": "standard", "max_attempts": 5}
+def _retries() -> dict:
+    """botocore's standard mode; AWS_MAX_ATTEMPTS (the usual variable) overrides 5 attempts."""
+    return {"mode": "standard", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or 5)}
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ def client(service: str, settings: AwsSettings = AwsSettings()):
     return session.client(
         service,
         endpoint_url=settings.endpoint_url,
-        config=Config(retries=RETRIES, max_pool_connections=32,
+        config=Config(retries=_retries(), max_pool_connections=32,
                       connect_timeout=5, read_timeout=30),
     )
 
