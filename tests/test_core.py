@@ -281,3 +281,14 @@ def test_one_bad_original_never_stops_the_others(pipeline, upload):
                             workers=2)
     assert [o.status for o in outcomes] == [COMPLETE, FAILED, COMPLETE]
     assert "empty (0 bytes)" in outcomes[1].message
+
+
+def test_a_picture_over_the_time_budget_fails_clearly(pipeline, upload):
+    from dataclasses import replace
+
+    pipeline.config = replace(pipeline.config, time_budget=0.0001)
+    upload("uploads/slow.jpg", plain_jpeg(3000, 2000))
+    outcome = process_object(pipeline, "uploads/slow.jpg")
+    assert outcome.status == FAILED and outcome.error_type == "TooSlow"
+    assert "0.0001 s time budget" in outcome.message
+    assert pipeline.records.get("error#uploads/slow.jpg")["errorType"] == "TooSlow"

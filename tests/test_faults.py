@@ -156,7 +156,7 @@ def test_a_persistent_fault_is_reported_for_retry_and_never_recorded(stores, ser
 
 
 def test_latency_slows_but_never_fails(stores):
-    s3, dynamodb, s3_client, dynamodb_client = stores
+    _s3, dynamodb, s3_client, dynamodb_client = stores
 
     def slow(**_):
         time.sleep(0.05)

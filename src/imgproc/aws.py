@@ -10,6 +10,7 @@ import functools
 import os
 from dataclasses import dataclass
 
+
 def _retries() -> dict:
     """botocore's standard mode; AWS_MAX_ATTEMPTS (the usual variable) overrides 5 attempts."""
     return {"mode": "standard", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or 5)}

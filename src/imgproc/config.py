@@ -81,6 +81,7 @@ class Config:
     max_image_size: int = 10 * MIB
     max_pixels: int = 100_000_000
     background: str = "#ffffff"
+    time_budget: float = 30.0  # seconds of rendering per image before it fails as TooSlow
     variants: tuple[Variant, ...] = field(default=DEFAULT_VARIANTS)
 
     @property
@@ -122,7 +123,7 @@ def _read_toml(path: Path) -> dict:
 
 
 _TOP_LEVEL = {"input_prefix", "output_prefix", "max_image_size", "max_pixels", "background",
-              "variant"}
+              "time_budget", "variant"}
 _VARIANT_FIELDS = {"name", "width", "height", "fit", "quality", "format", "sharpen", "effort"}
 
 
@@ -159,6 +160,7 @@ def parse_config(data: dict) -> Config:
         max_image_size=_positive_int(data, "max_image_size", defaults.max_image_size, "config"),
         max_pixels=_positive_int(data, "max_pixels", defaults.max_pixels, "config"),
         background=_colour(data.get("background", defaults.background)),
+        time_budget=_seconds(data.get("time_budget", defaults.time_budget)),
         variants=variants,
     )
 
@@ -241,6 +243,14 @@ def _prefix(value: object, key: str) -> str:
             f"got {_given(value)}."
         )
     return value
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 900:
+        raise ConfigError(
+            f"config: expected time_budget to be seconds between 0 and 900, got {_given(value)}."
+        )
+    return float(value)
 
 
 def _colour(value: object) -> str:

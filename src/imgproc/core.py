@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from . import records as rec
 from .config import Config
-from .errors import BadImage, ImgprocError, StaleWrite
+from .errors import BadImage, BadKey, ImgprocError, StaleWrite
 from .keys import (
     check_key,
     error_id,
@@ -231,16 +231,24 @@ def _publish(
 
 
 def _publish_manifest(pipeline: Pipeline, key: str, record: dict) -> None:
-    """What browsers poll: rewritten on every outcome, FAILED included, cached for seconds."""
+    """What browsers poll: rewritten on every outcome, FAILED included, cached for seconds.
+
+    A key no store can hold (a path escape, control characters) gets no manifest; its
+    failure is still recorded.
+    """
     if not is_storable_key(key):
         return
-    pipeline.outputs.put(
-        manifest_key(key, pipeline.config),
-        manifest_bytes(record),
-        content_type=MANIFEST_CONTENT_TYPE,
-        cache_control=MANIFEST_CACHE_CONTROL,
-        metadata={"original-key": metadata_value(key), "processed-at": record["processedAt"]},
-    )
+    try:
+        pipeline.outputs.put(
+            manifest_key(key, pipeline.config),
+            manifest_bytes(record),
+            content_type=MANIFEST_CONTENT_TYPE,
+            cache_control=MANIFEST_CACHE_CONTROL,
+            metadata={"original-key": metadata_value(key),
+                      "processed-at": record["processedAt"]},
+        )
+    except BadKey:
+        return
 
 
 def _record_failure(

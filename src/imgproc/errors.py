@@ -56,6 +56,10 @@ class TooManyPixels(BadImage):
     pass
 
 
+class TooSlow(BadImage):
+    """Rendering overran the per-image time budget; checked between steps."""
+
+
 class BadKey(BadImage):
     """A key that cannot be stored safely (path escape, control characters, too long)."""
 

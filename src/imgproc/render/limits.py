@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from ..errors import FileTooLarge, TooManyPixels
+import time
+
+from ..errors import FileTooLarge, TooManyPixels, TooSlow
+
+
+class Deadline:
+    """A per-image time budget, checked between steps: a clear error instead of a hang.
+
+    A single decoder call cannot be interrupted from Python; the pixel limit bounds how long
+    one can take, and Lambda's own timeout is the last resort.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def check(self, step: str) -> None:
+        if time.monotonic() > self._end:
+            raise TooSlow(
+                f"Processing took longer than the {self.seconds:g} s time budget "
+                f"(stopped at {step}); the image is too large or complex to render in time."
+            )
 
 
 def check_bytes(size: int, limit: int) -> None:

@@ -17,7 +17,7 @@ from .decode import decode, open_image
 from .encode import encode
 from .flatten import flatten
 from .geometry import Plan, decode_scale, plan_variant
-from .limits import check_bytes, check_pixels
+from .limits import Deadline, check_bytes, check_pixels
 from .metadata import exif_subset, icc_profile_of, orientation_of, read_exif
 from .orient import apply_orientation, oriented_size
 from .placeholder import dominant_colour, placeholder_data_url, thumbhash_of
@@ -53,6 +53,7 @@ class Rendition:
 
 
 def render(data: bytes, config: Config) -> Rendition:
+    deadline = Deadline(config.time_budget)
     fmt = sniff_format(data)
     check_bytes(len(data), config.max_image_size)
     image = open_image(data, fmt)
@@ -63,11 +64,12 @@ def render(data: bytes, config: Config) -> Rendition:
     plans = [plan_variant(variant, width, height) for variant in config.variants]
     icc_profile = icc_profile_of(image)
     image = decode(image, fmt, decode_scale(plans))
+    deadline.check("decoding")
     image = apply_orientation(image, orientation)
     image = to_working_mode(image, icc_profile)
     resampler = Resampler(image, (width, height), finish=srgb_converter(image, icc_profile))
     del image  # the resampler owns the decoded picture now, and lets it go before encoding
-    variants, failures = render_variants(resampler, plans, config.background)
+    variants, failures = render_variants(resampler, plans, config.background, deadline)
     small = resampler.smallest()  # placeholders need few pixels: use the smallest made
     return Rendition(
         format=fmt,
@@ -83,7 +85,7 @@ def render(data: bytes, config: Config) -> Rendition:
 
 
 def render_variants(
-    resampler: Resampler, plans: list[Plan], background: str
+    resampler: Resampler, plans: list[Plan], background: str, deadline: Deadline
 ) -> tuple[list[RenderedVariant], dict[str, str]]:
     """Resample everything largest first (smaller variants come from larger results), let
     go of the decoded picture, then sharpen and encode. Each distinct region and size is
@@ -94,6 +96,7 @@ def render_variants(
     for plan in order:
         key = (plan.box, plan.size)
         if key not in resampled:
+            deadline.check(f"resizing {plan.variant.name}")
             try:
                 resampled[key] = resampler.resize(plan)
             except (OSError, ValueError, MemoryError) as exc:
@@ -105,6 +108,7 @@ def render_variants(
         variant, key = plan.variant, (plan.box, plan.size)
         if key not in resampled:
             continue
+        deadline.check(f"encoding {variant.name}")
         try:
             if (key, variant.sharpen) not in sharpened:
                 sharpened.clear()  # variants sharing pixels are adjacent in `order`
