@@ -164,7 +164,9 @@ class Report:
         ref_init = statistics.median(r["init_ms"] for r in ref_runs) if ref_runs else None
         ref_first = statistics.median(r["first_ms"] for r in ref_runs) if ref_runs else None
         boto3 = statistics.median(data["boto3_ms"])
-        ours_total = med("total_ms") + boto3
+        handler_total = med("total_ms") + boto3
+        no_io = data.get("no_io") or []
+        ours_total = statistics.median(r["total_ms"] for r in no_io) if no_io else handler_total
         ref_total = statistics.median(r["init_ms"] + r["first_ms"] for r in ref_runs) \
             if ref_runs else None
         table = Table(title=f"Cold start, fresh processes, {data['image']} (median of "
@@ -177,17 +179,28 @@ class Report:
         table.add_row("boto3 import (measured alone; moto loads it first)", f"{boto3:,.0f}", "—")
         table.add_row("first 12 MP image (handler: S3 get, 6 puts, records)",
                       f"{med('first_image_ms'):,.0f}", _num(ref_first, ",.0f"))
-        table.add_row("[bold]total[/] (median of per-run totals)", f"[bold]{ours_total:,.0f}[/]",
-                      _num(ref_total, ",.0f"))
+        table.add_row("total through the handler (S3 and DynamoDB on moto in-process)",
+                      f"{handler_total:,.0f}", "—")
+        if no_io:
+            no_io_med = lambda key: statistics.median(r[key] for r in no_io)  # noqa: E731
+            table.add_row("without I/O: import (boto3, Powertools, Pillow included)",
+                          f"{no_io_med('import_ms'):,.0f}", _num(ref_init, ",.0f"))
+            table.add_row("without I/O: client and store creation",
+                          f"{no_io_med('clients_ms'):,.0f}", "—")
+            table.add_row("without I/O: first 12 MP image",
+                          f"{no_io_med('first_image_ms'):,.0f}", _num(ref_first, ",.0f"))
+        table.add_row("[bold]total compared[/] (no I/O on either side; median of per-run "
+                      "totals)", f"[bold]{ours_total:,.0f}[/]", _num(ref_total, ",.0f"))
         table.add_row("[dim]for scale: first render alone, fresh worker process (no I/O)[/]",
                       _num(data.get("render_first_ms"), ",.0f"), "")
         self.console.print(table)
         if ref_total:
             ratio = ours_total / ref_total
-            data["ratio"], data["ratio_without_boto3"] = ratio, med("total_ms") / ref_total
+            data["ratio"], data["ratio_through_handler"] = ratio, handler_total / ref_total
             self._verdict("cold start + first 12 MP image, imgproc / reference", ratio,
                           ratio <= COLD_TARGET, f"≤ {COLD_TARGET:.2f}",
-                          f"(without boto3's import: {data['ratio_without_boto3']:.2f})")
+                          f"(through the handler with moto I/O: "
+                          f"{data['ratio_through_handler']:.2f})")
 
     def hundred_mp(self, data: dict) -> None:
         table = Table(title=f"100 MP JPEG at the pixel limit ({data['bytes'] / 1e6:.1f} MB file, "

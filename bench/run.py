@@ -218,7 +218,9 @@ def cold_start(runs: int, use_reference: bool, scratch: Path) -> dict:
     failed = [r["error"] for r in imgproc_runs if "error" in r]
     if failed:
         return {"error": failed[0]}
+    no_io = [sys.executable, "-c", handler_bench.CHILD_NO_IO, str(image)]
     result = {"image": image.name, "imgproc": imgproc_runs,
+              "no_io": [run_json(no_io) for _ in range(runs)],
               "boto3_ms": [handler_bench._boto3_import_ms() for _ in range(runs)]}
     if use_reference:
         progress(f"cold start × {runs}: reference")

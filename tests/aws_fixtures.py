@@ -51,10 +51,10 @@ def aws_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     from imgproc import aws, lambda_handler
 
-    aws.client.cache_clear()
+    aws.reset_clients()
     lambda_handler._pipelines.clear()
     yield
-    aws.client.cache_clear()
+    aws.reset_clients()
     lambda_handler._pipelines.clear()
 
 

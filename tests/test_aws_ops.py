@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from imgproc.aws import AwsSettings, client
+from imgproc.aws import AwsSettings, reset_clients
 from imgproc.errors import ConfigError, NotFound
 from imgproc.records import TRIGGERS_ID
 from imgproc.remote import s3_created_message, send_remote
@@ -31,10 +31,10 @@ def aws(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    client.cache_clear()  # imgproc's cached clients must not outlive the mock
+    reset_clients()  # imgproc's cached clients must not outlive the mock
     with mock_aws():
         yield lambda service: boto3.client(service, region_name=REGION)
-    client.cache_clear()
+    reset_clients()
 
 
 @pytest.fixture

@@ -38,7 +38,15 @@ class Invalidator:
                  settings: AwsSettings = AwsSettings(), cloudfront=None):
         self.distribution_id = distribution_id
         self.config = config
-        self.cloudfront = cloudfront or client("cloudfront", settings)
+        self.settings = settings
+        self._cloudfront = cloudfront
+
+    @property
+    def cloudfront(self):
+        """Made on first use: most invocations never invalidate, and a client costs cold start."""
+        if self._cloudfront is None:
+            self._cloudfront = client("cloudfront", self.settings)
+        return self._cloudfront
 
     def __call__(self, key: str) -> None:
         path = "/" + quote(output_prefix_of(key, self.config), safe="/") + "*"
