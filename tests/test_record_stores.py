@@ -16,7 +16,8 @@ from imgproc.errors import BadImage, TransientError
 from imgproc.keys import error_id
 from imgproc.stores import SqliteRecordStore
 from imgproc.stores.base import ObjectInfo
-from imgproc.stores.dynamodb import ERROR_INDEX, DynamoRecordStore
+from imgproc.stores.dynamodb import DynamoRecordStore
+from tests.aws_fixtures import create_table
 
 TABLE = "image-metadata"
 
@@ -36,31 +37,12 @@ def aws(monkeypatch):
         yield boto3.client("dynamodb", region_name="us-east-1")
 
 
-def create_table(dynamodb, name: str = TABLE, *, error_index: bool = True) -> None:
-    """The stack's table: partition key `id`, and a sparse index `errors` on `key`."""
-    options = {}
-    if error_index:
-        options["GlobalSecondaryIndexes"] = [{
-            "IndexName": ERROR_INDEX,
-            "KeySchema": [{"AttributeName": "key", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"},
-        }]
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}]
-        + ([{"AttributeName": "key", "AttributeType": "S"}] if error_index else []),
-        BillingMode="PAY_PER_REQUEST",
-        **options,
-    )
-
-
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         return SqliteRecordStore(tmp_path / "metadata.db")
     dynamodb = request.getfixturevalue("aws")
-    create_table(dynamodb)
+    create_table(dynamodb, TABLE)
     return DynamoRecordStore(TABLE, dynamodb=dynamodb)
 
 
@@ -197,7 +179,7 @@ def test_errors_fall_back_to_a_scan_without_the_index(aws):
 
 
 def test_errors_use_the_index(aws, monkeypatch):
-    create_table(aws)
+    create_table(aws, TABLE)
     store = DynamoRecordStore(TABLE, dynamodb=aws)
     store.add_error(error("uploads/b.jpg"))
     assert [r["retryCount"] for r in store.errors()] == [1]
@@ -226,7 +208,7 @@ def test_a_missing_table_is_transient(aws):
     EndpointConnectionError(endpoint_url="http://localhost:1"),
 ])
 def test_throttling_and_connection_errors_are_transient(aws, monkeypatch, failure):
-    create_table(aws)
+    create_table(aws, TABLE)
     store = DynamoRecordStore(TABLE, dynamodb=aws)
 
     def fail(**_):
@@ -241,7 +223,7 @@ def test_throttling_and_connection_errors_are_transient(aws, monkeypatch, failur
 
 
 def test_unprocessed_deletes_are_retried_then_transient(aws, monkeypatch):
-    create_table(aws)
+    create_table(aws, TABLE)
     store = DynamoRecordStore(TABLE, dynamodb=aws)
     monkeypatch.setattr("imgproc.stores.dynamodb._BACKOFF", 0)
     store.put(image(key="a"))
@@ -263,7 +245,7 @@ def test_unprocessed_deletes_are_retried_then_transient(aws, monkeypatch):
 
 
 def test_many_deletes(aws):
-    create_table(aws)
+    create_table(aws, TABLE)
     store = DynamoRecordStore(TABLE, dynamodb=aws)
     ids = [f"uploads/{i:03}.jpg" for i in range(60)]
     for record_id in ids:
