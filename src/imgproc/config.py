@@ -30,7 +30,8 @@ CONTENT_TYPES = {
     "avif": "image/avif",
 }
 # Largest side each encoder accepts; variants are scaled down further to fit.
-FORMAT_MAX_SIDE = {"jpeg": 65535, "webp": 16383, "png": 2**31 - 1, "avif": 65536}
+# libjpeg refuses sides over 65500 (JPEG_MAX_DIMENSION), below the format's 65535.
+FORMAT_MAX_SIDE = {"jpeg": 65500, "webp": 16383, "png": 2**31 - 1, "avif": 65536}
 SHARPEN_FROM_WIDTH = 800
 
 MIB = 1024 * 1024

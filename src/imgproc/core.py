@@ -124,7 +124,7 @@ def _attempt_once(
             return Outcome(key, IGNORED, "the original was deleted while being processed",
                            duration_ms=_ms(started))
         info = original.info
-        rendition = _render(original.data, config)
+        rendition = render(original.data, config)
     except BadImage as exc:
         return _record_failure(pipeline, key, info, exc, started, event)
     source = rec.source_of(pipeline.originals.name, info, _matching_sequencer(info, event))
@@ -183,16 +183,6 @@ def remove_object(pipeline: Pipeline, key: str) -> Outcome:
 def _replaces_published(existing: dict | None, info: ObjectInfo) -> bool:
     return bool(existing and existing.get("processedVariants")
                 and existing.get("source", {}).get("etag") != info.etag)
-
-
-def _render(data: bytes, config: Config) -> Rendition:
-    """Unexpected decoder or library errors on one picture are that picture's failure."""
-    try:
-        return render(data, config)
-    except ImgprocError:
-        raise
-    except Exception as exc:  # MemoryError included: the same picture would fail again
-        raise BadImage(f"The image could not be processed ({type(exc).__name__}: {exc}).") from exc
 
 
 def _publish(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 
 from PIL import Image, ImageFile
@@ -30,7 +31,7 @@ def open_image(data: bytes, fmt: str) -> Image.Image:
     except Exception as exc:  # Pillow raises many types for bad headers
         raise CorruptImage(
             f"The {_NAMES[fmt]} file is truncated or corrupt: its header cannot be read "
-            f"({_detail(exc)})."
+            f"({library_words(exc)})."
         ) from None
 
 
@@ -49,7 +50,7 @@ def decode(image: Image.Image, fmt: str, scale: float) -> Image.Image:
             image.load()
     except Exception as exc:  # truncated data, bad chunks, decoder errors
         raise CorruptImage(
-            f"The {_NAMES[fmt]} data is truncated or corrupt ({_detail(exc)})."
+            f"The {_NAMES[fmt]} data is truncated or corrupt ({library_words(exc)})."
         ) from None
     return image
 
@@ -99,6 +100,12 @@ def _register_heif() -> None:
         _heif_registered = True
 
 
-def _detail(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
+_OBJECT_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")
+
+
+def library_words(exc: Exception) -> str:
+    """What a library said, fit for a user: no Python object reprs ("<… at 0x…>"), short."""
+    text = _OBJECT_REPR.sub("the data", str(exc)).strip() or type(exc).__name__
     return text[:200]
+
+

@@ -13,7 +13,7 @@ from PIL import Image
 from ..config import Config
 from ..errors import BadImage, VariantFailed
 from .colour import srgb_converter, to_working_mode
-from .decode import decode, open_image
+from .decode import decode, library_words, open_image
 from .encode import encode
 from .flatten import flatten
 from .geometry import Plan, decode_scale, plan_variant
@@ -53,6 +53,19 @@ class Rendition:
 
 
 def render(data: bytes, config: Config) -> Rendition:
+    """Raises only BadImage: anything a library throws on a picture is that picture's fault
+    (MemoryError included: the same picture would fail again)."""
+    try:
+        return _render(data, config)
+    except BadImage:
+        raise
+    except Exception as exc:
+        raise BadImage(
+            f"The image could not be processed ({type(exc).__name__}: {library_words(exc)})."
+        ) from exc
+
+
+def _render(data: bytes, config: Config) -> Rendition:
     deadline = Deadline(config.time_budget)
     fmt = sniff_format(data)
     check_bytes(len(data), config.max_image_size)
