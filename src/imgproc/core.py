@@ -77,7 +77,9 @@ def process_object(
         outcome = _attempt_once(pipeline, key, event, force, started)
         if outcome is not None:
             return outcome
-        force, event = True, None  # lost a race to a newer version: redo the current one
+        # The original changed (re-uploaded or deleted) while we rendered it, or a newer
+        # version won the record: our outputs may be stale, so redo with what is there now.
+        force, event = True, None
     raise StaleWrite(f"{key} kept changing while it was processed; try again.")
 
 
@@ -102,7 +104,7 @@ def safely(action: Callable[..., Outcome], pipeline: Pipeline, key: str, **optio
 def _attempt_once(
     pipeline: Pipeline, key: str, event: EventHint | None, force: bool, started: float
 ) -> Outcome | None:
-    """One try; None means a newer version won the race after our variants were written."""
+    """One try; None means the world changed under us and the caller should try again."""
     config, records = pipeline.config, pipeline.records
     try:
         check_key(key)
@@ -110,7 +112,9 @@ def _attempt_once(
     except BadImage as exc:
         return _record_failure(pipeline, key, None, exc, started)
     if info is None:  # deleted, or a late duplicate after the delete: resurrect nothing
-        return Outcome(key, IGNORED, "the original does not exist (deleted?)",
+        removed = _remove_outputs(pipeline, key)  # and leave nothing a racing run wrote
+        note = f"; removed {removed} leftover object(s)" if removed else ""
+        return Outcome(key, IGNORED, f"the original does not exist (deleted?){note}",
                        duration_ms=_ms(started))
     existing = records.get(key)
     if not force and rec.is_settled(existing, info.etag, config.config_hash):
@@ -128,6 +132,7 @@ def _attempt_once(
     except BadImage as exc:
         return _record_failure(pipeline, key, info, exc, started, event)
     source = rec.source_of(pipeline.originals.name, info, _matching_sequencer(info, event))
+    source = _same_version_order(source, existing)
     if existing and rec.source_order(existing.get("source", {})) > rec.source_order(source):
         return Outcome(key, SKIPPED, "a newer version is already recorded", record=existing,
                        duration_ms=_ms(started))
@@ -150,7 +155,10 @@ def _attempt_once(
         processed_at=processed_at,
     )
     _publish_manifest(pipeline, key, record)  # before the record: a failed put retries all
-    if not records.put_unless_newer(record):
+    # Published outputs and the record must describe the bytes that are there: a re-upload
+    # or delete during the render (or right after the record) means redo from the start.
+    if not _still_current(pipeline, key, info) or not records.put_unless_newer(record) \
+            or not _still_current(pipeline, key, info):
         return None
     records.put(rec.placeholder_record(key, rendition.placeholder, processed_at))
     records.delete([error_id(key)])
@@ -170,14 +178,38 @@ def remove_object(pipeline: Pipeline, key: str) -> Outcome:
     if pipeline.originals.head(key) is not None:
         return Outcome(key, IGNORED, "the original exists again; nothing deleted",
                        duration_ms=_ms(started))
-    outputs = [info.key for info in pipeline.outputs.list(output_prefix_of(key, pipeline.config))]
-    pipeline.outputs.delete(outputs)
     had_record = pipeline.records.get(key) is not None
+    removed = _remove_outputs(pipeline, key)
+    return Outcome(key, DELETED, f"deleted {removed} object(s)"
+                   + (" and the records" if had_record else ""), duration_ms=_ms(started))
+
+
+def _remove_outputs(pipeline: Pipeline, key: str) -> int:
+    """Delete an original's variants, manifest and records; how many objects went."""
+    prefix = output_prefix_of(key, pipeline.config)
+    outputs = [info.key for info in pipeline.outputs.list(prefix)]
+    pipeline.outputs.delete(outputs)
     pipeline.records.delete([key, placeholder_id(key), error_id(key)])
     if outputs and pipeline.on_replaced:
         pipeline.on_replaced(key)
-    return Outcome(key, DELETED, f"deleted {len(outputs)} object(s)"
-                   + (" and the records" if had_record else ""), duration_ms=_ms(started))
+    return len(outputs)
+
+
+def _still_current(pipeline: Pipeline, key: str, info: ObjectInfo) -> bool:
+    """Is the original still exactly the bytes we read (same etag and version)?"""
+    current = pipeline.originals.head(key)
+    return current is not None and current.etag == info.etag and (
+        not current.version_id or not info.version_id or current.version_id == info.version_id)
+
+
+def _same_version_order(source: dict, existing: dict | None) -> dict:
+    """Bytes already recorded (same etag) keep that record's sequencer: they are the same
+    version, so a retry without the event must not sort below the event that wrote it."""
+    recorded = (existing or {}).get("source", {})
+    if recorded.get("etag") == source["etag"] and recorded.get("sequencer") \
+            and not source.get("sequencer"):
+        return {**source, "sequencer": recorded["sequencer"]}
+    return source
 
 
 def _replaces_published(existing: dict | None, info: ObjectInfo) -> bool:
@@ -248,18 +280,24 @@ def _record_failure(
     error: BadImage,
     started: float,
     event: EventHint | None = None,
-) -> Outcome:
-    """A bad picture: FAILED record plus `error#` record; older than the record? nothing."""
+) -> Outcome | None:
+    """A bad picture: FAILED record plus `error#` record; older than the record? nothing.
+
+    None (try again) when the original changed while it was read: the failure may belong to
+    bytes that are no longer there.
+    """
     records = pipeline.records
     bucket = pipeline.originals.name
+    existing = records.get(key)
     source = (
         rec.source_of(bucket, info, _matching_sequencer(info, event)) if info else {
             "bucket": bucket, "etag": None, "lastModified": rec.now_iso()}
     )
+    source = _same_version_order(source, existing) if info else source
     timestamp = rec.now_iso()
     record = rec.failed_record(
         key=key,
-        existing=records.get(key),
+        existing=existing,
         source=source,
         size=info.size if info else 0,
         error=error,
@@ -267,8 +305,13 @@ def _record_failure(
         duration_ms=_ms(started),
         processed_at=timestamp,
     )
+    if info is not None and not _still_current(pipeline, key, info):
+        return None
     _publish_manifest(pipeline, key, record)
-    if not records.put_unless_newer(record):
+    written = records.put_unless_newer(record)
+    if info is not None and not _still_current(pipeline, key, info):
+        return None
+    if not written:
         newer = records.get(key)
         if newer is not None:  # put back the manifest of the version that won
             _publish_manifest(pipeline, key, newer)
