@@ -24,6 +24,8 @@ BAD = [
     ("uploads/cut.jpg", plain_jpeg(1200, 900)[:2000], "CorruptImage", ["truncated"]),
     ("uploads/bomb.png", decompression_bomb_png(), "TooManyPixels",
      ["20000×20000", "limit of 100.0 megapixels"]),
+    ("uploads/strip.png", decompression_bomb_png(1, 200_000), "TooManyPixels",
+     ["1×200000", "100,000 pixels a side"]),
     ("uploads/huge.jpg", plain_jpeg(2000, 2000) + b"\0" * 300_000, "FileTooLarge",
      ["over the limit of 200.0 KiB", "MAX_IMAGE_SIZE"]),
 ]

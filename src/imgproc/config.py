@@ -82,7 +82,7 @@ class Config:
     max_image_size: int = 10 * MIB
     max_pixels: int = 100_000_000
     background: str = "#ffffff"
-    time_budget: float = 30.0  # seconds of rendering per image before it fails as TooSlow
+    time_budget: float = 30.0  # CPU seconds of rendering per image before it fails as TooSlow
     variants: tuple[Variant, ...] = field(default=DEFAULT_VARIANTS)
 
     @property

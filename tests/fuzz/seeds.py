@@ -72,7 +72,11 @@ def _exif(orientation: int) -> bytes:
 
 @functools.cache
 def srgb_profile() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    """LittleCMS's sRGB, made reproducible: its header's creation date (bytes 24-35) is fixed
+    and the profile ID (an MD5 over it, bytes 84-99) cleared, which means "not computed"."""
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return profile[:24] + struct.pack(">6H", 2001, 4, 1, 0, 0, 0) + profile[36:84] \
+        + b"\0" * 16 + profile[100:]
 
 
 @functools.cache

@@ -45,7 +45,15 @@ def _unchanged(image: Image.Image) -> Image.Image:
 
 def _is_rgb_profile(icc_profile: bytes | None) -> bool:
     source = _profile(icc_profile) if icc_profile else None
-    return source is not None and source.profile.xcolor_space == "RGB "
+    return source is not None and _colour_space(source) == "RGB "
+
+
+def _colour_space(profile: ImageCms.ImageCmsProfile) -> str | None:
+    """The header's colour space; None when the bytes are not even ASCII (a broken profile)."""
+    try:
+        return profile.profile.xcolor_space
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 def reduce_depth(image: Image.Image) -> Image.Image:
@@ -62,11 +70,20 @@ def reduce_depth(image: Image.Image) -> Image.Image:
 def expand_palette(image: Image.Image) -> Image.Image:
     """Palettes (with or without tRNS) become RGB(A); '1' becomes L."""
     if image.mode in ("P", "PA"):
+        _fit_transparency_to_palette(image)
         has_alpha = image.mode == "PA" or "transparency" in image.info
         return image.convert("RGBA" if has_alpha else "RGB")
     if image.mode == "1":
         return image.convert("L")
     return image
+
+
+def _fit_transparency_to_palette(image: Image.Image) -> None:
+    """A tRNS chunk longer than the palette is trimmed, as browsers do (Pillow refuses it)."""
+    transparency = image.info.get("transparency")
+    palette = image.getpalette() or []
+    if isinstance(transparency, bytes) and len(transparency) > len(palette) // 3:
+        image.info["transparency"] = transparency[: len(palette) // 3]
 
 
 _PROFILE_SPACES = {"GRAY": ("L", "LA"), "RGB ": ("RGB", "RGBA"), "CMYK": ("CMYK",)}
@@ -77,7 +94,7 @@ def apply_profile(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     if not icc_profile:
         return image
     source = _profile(icc_profile)
-    if source is None or image.mode not in _PROFILE_SPACES.get(source.profile.xcolor_space, ()):
+    if source is None or image.mode not in _PROFILE_SPACES.get(_colour_space(source), ()):
         return image
     # No shortcut for profiles that call themselves sRGB: cameras embed "sRGB" variants that
     # differ from the standard by several levels (Minolta's: 2 on average, up to 9).

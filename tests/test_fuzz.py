@@ -1,0 +1,109 @@
+"""Fuzzing the render path and process_object: a bounded run, and every file it ever found.
+
+The oracle (tests/fuzz/oracle.py): for any bytes, `render` returns variants that decode to
+exactly their recorded size and format within the format's limits, or raises BadImage with
+one clear sentence; `process_object` on the embedded store ends COMPLETE, PARTIAL or FAILED
+with consistent records and the original untouched; no crash, no render past the time
+budget, no peak memory over the Lambda's. Inputs run in worker subprocesses
+(tests/fuzz/worker.py) so a segfault fails a test instead of killing pytest.
+
+    IMGPROC_FUZZ_SECONDS=300 pytest tests/test_fuzz.py     # a longer bounded run
+    IMGPROC_FUZZ_SECONDS=0 pytest tests/test_fuzz.py       # regression files only
+    python bench/fuzz.py --minutes 30                      # the long run, with a summary
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from imgproc.config import Config
+from tests.fuzz.campaign import Campaign, Worker, classify
+from tests.fuzz.known import KNOWN, known_bug
+
+SEED = 20251125  # fixed: the CI run judges the same inputs every time
+SECONDS = float(os.environ.get("IMGPROC_FUZZ_SECONDS", "60"))
+WORKERS = int(os.environ.get("IMGPROC_FUZZ_WORKERS", "2"))
+MIN_RATE = 5  # inputs per second; far fewer means the loop is not really fuzzing
+CRASHERS = Path(__file__).parent / "fuzz" / "crashers"
+BUDGET = Config().time_budget + 5.0
+
+
+@pytest.mark.skipif(SECONDS <= 0, reason="IMGPROC_FUZZ_SECONDS=0")
+def test_bounded_fuzz_run_finds_no_new_failure(tmp_path):
+    found = tmp_path / "crashers"
+    summary = Campaign(SEED, SECONDS, workers=WORKERS, out=found).run()
+    print(summary.text())
+    assert summary.inputs >= MIN_RATE * SECONDS, summary.text()
+    assert not summary.new_findings, (
+        f"the fuzz run found {len(summary.new_findings)} new failure(s); inputs saved in "
+        f"{found}. Add each (small, renamed after what it is) to tests/fuzz/crashers/ "
+        f"and fix it, or list the bug in tests/fuzz/known.py.\n{summary.text()}")
+
+
+def test_the_harness_survives_a_crashing_and_a_hanging_input(tmp_path, monkeypatch):
+    """A segfault or a hang is blamed on its input, which is saved; the next input runs."""
+    monkeypatch.setenv("IMGPROC_FUZZ_SELFTEST", "1")
+    campaign = Campaign(SEED, 0, workers=1, out=tmp_path / "found", hard_timeout=3)
+    worker = Worker(tmp_path, "selftest")
+    try:
+        for index, data in enumerate([b"SELFTEST-SEGV", b"SELFTEST-HANG", CRASHERS.joinpath(
+                "png-rgb-8x20000-strip.png").read_bytes()]):
+            candidate = tmp_path / f"input-{index}"
+            candidate.write_bytes(data)
+            campaign._judge(worker, index, f"selftest {index}", data, candidate, process=False,
+                            cli=False)
+    finally:
+        worker.close()
+    summary = campaign.summary
+    assert [(f.index, f.kind) for f in summary.findings] == [(0, "crash"), (1, "hang")]
+    assert "signal 11" in summary.findings[0].problems[0]
+    assert summary.findings[0].path.read_bytes() == b"SELFTEST-SEGV"
+    assert summary.outcomes["rendered"] == 1 and summary.worker_restarts == 2
+    assert [f.index for f in summary.new_findings] == [0, 1]
+
+
+def _regression_files() -> list[Path]:
+    return [path for path in sorted(CRASHERS.iterdir()) if path.is_file()
+            and not path.name.startswith(".") and path.suffix not in (".md", ".json")]
+
+
+def _named_bugs(path: Path) -> list[str]:
+    """`bug-a+b--what.png` → ["a", "b"]: the known bugs this file reproduces."""
+    if not path.name.startswith("bug-"):
+        return []
+    bugs = path.name[4:].split("--", 1)[0].split("+")
+    missing = [bug for bug in bugs if bug not in KNOWN]
+    assert not missing, f"{path.name}: {missing} not listed in tests/fuzz/known.py"
+    return bugs
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    worker = Worker(tmp_path_factory.mktemp("fuzz-worker"), "regressions")
+    yield worker
+    worker.close()
+
+
+@pytest.mark.parametrize("path", _regression_files(), ids=lambda path: path.name)
+def test_regression_file_passes_the_oracle(path: Path, worker: Worker):
+    """Render, process_object and `imgproc process`, in the worker: a crash or hang fails
+    this file alone.
+
+    A `bug-...` file is an expected failure while its bugs are open, only for the problems
+    those bugs explain; once it passes, this test fails to say so (rename the file).
+    """
+    bugs = _named_bugs(path)
+    verdict = worker.judge(path, process=True, timeout=2 * BUDGET + 30, cli=True)
+    kind, problems = classify(verdict, budget=BUDGET)
+    if bugs and kind in (None, "slow"):
+        pytest.fail(f"{path.name} passes now: drop its 'bug-...--' prefix and remove "
+                    f"{', '.join(bugs)} from tests/fuzz/known.py")
+    explained = known_bug(kind, problems, verdict)
+    if bugs and explained and set(explained.split(", ")) <= set(bugs):
+        pytest.xfail(f"known bug: {explained}")
+    assert kind in (None, "slow"), "\n".join(
+        [f"{path.name}: {kind}", *problems, f"(known bugs explaining it: {explained})",
+         verdict.get("traceback") or ""])
