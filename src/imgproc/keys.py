@@ -26,10 +26,6 @@ def is_output(key: str, config: Config) -> bool:
     return key.startswith(config.output_prefix)
 
 
-def is_input(key: str, config: Config) -> bool:
-    return key.startswith(config.input_prefix) and not key.endswith("/")
-
-
 def is_candidate(key: str) -> bool:
     """Worth opening: an image extension (any case) or no extension at all."""
     name = key.rsplit("/", 1)[-1]

@@ -42,11 +42,6 @@ def source_order(source: dict) -> str:
     return f"{source.get('lastModified', '')}|{sequencer if source.get('sequencer') else ''}"
 
 
-def is_up_to_date(record: dict | None, etag: str, config_hash: str) -> bool:
-    """COMPLETE for these exact bytes and this exact configuration."""
-    return is_settled(record, etag, config_hash) and record["status"] == COMPLETE
-
-
 def is_settled(record: dict | None, etag: str, config_hash: str) -> bool:
     """Nothing new would come of processing again: COMPLETE, or FAILED for the same bytes."""
     return bool(
