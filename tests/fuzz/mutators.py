@@ -58,7 +58,12 @@ def mutate(rng: random.Random, data: bytes, seeds: dict[str, bytes]) -> tuple[by
             mutation = rng.choice(structured)
         else:
             mutation = rng.choice(GENERIC)
-        result = splice(rng, data, seeds) if mutation is splice else mutation(rng, data)
+        try:
+            result = splice(rng, data, seeds) if mutation is splice else mutation(rng, data)
+        except (IndexError, ValueError, struct.error):
+            # Earlier mutations can leave a structure too broken for this one to parse
+            # (a 30-minute run lost its workers to this): treat it as not applicable.
+            result = None
         if result is None:  # did not apply (the structure was not there): try a blind one
             result = bit_flips(rng, data)
         data, description = result
