@@ -10,7 +10,10 @@ reprs in error sentences (png-signature-only.png, jpeg-sof-0x32.jpg), JPEG varia
 than libjpeg's 65500 (png-gray-1x65501-jpeg-side-limit.png), exceptions escaping render,
 a tRNS chunk longer than the palette (png-palette2-trns257.png), an ICC header whose
 colour space is not ASCII (jpeg-gray-icc-space-c3.jpg), and the memory of a 1×100,000,000
-strip (png-gray-1x100000000.png, now refused by the 100,000 px side limit).
+strip (png-gray-1x100000000.png, now refused by the 100,000 px side limit), and GIFs whose
+first frame is far larger than the screen, which Pillow's reader allocates while opening
+(gif-first-frame-91647x93695-disposal-fill.gif, gif-frame-at-10000x1-size-65535x65535-1000-
+frames.gif: 1.8 and 4.2 GB; now refused from the raw bytes by render/prescan.py).
 """
 
 from __future__ import annotations

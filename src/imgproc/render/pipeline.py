@@ -21,6 +21,7 @@ from .limits import Deadline, check_bytes, check_pixels
 from .metadata import exif_subset, icc_profile_of, orientation_of, read_exif
 from .orient import apply_orientation, oriented_size
 from .placeholder import dominant_colour, placeholder_data_url, thumbhash_of
+from .prescan import declared_size
 from .resize import Resampler
 from .sharpen import sharpen
 from .sniff import sniff_format
@@ -69,6 +70,8 @@ def _render(data: bytes, config: Config) -> Rendition:
     deadline = Deadline(config.time_budget)
     fmt = sniff_format(data)
     check_bytes(len(data), config.max_image_size)
+    if (size := declared_size(data, fmt)) is not None:
+        check_pixels(size, config.max_pixels)  # before a reader that allocates on open
     image = open_image(data, fmt)
     check_pixels(image.size, config.max_pixels)
     exif = read_exif(image)
