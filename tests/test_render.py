@@ -6,7 +6,7 @@ import base64
 import io
 
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageChops, ImageCms, ImageFilter, ImageStat
 
 from imgproc.config import Config, Variant
 from imgproc.render import render
@@ -137,6 +137,17 @@ def test_transparency_is_white_in_jpeg_and_kept_in_webp():
     assert colour_at(webp, 0.8, 0.5)[3] == 255
 
 
+def test_resampling_never_bleeds_the_colour_hidden_under_transparent_pixels():
+    # the transparent half hides pure red; every visible edge pixel must stay blue
+    image = Image.new("RGBA", (1000, 500), (255, 0, 0, 0))
+    image.paste((0, 0, 255, 255), (500, 0, 1000, 500))
+    webp = variants_of(encode(image, "PNG"))["webp-medium"]
+    red, _green, blue, alpha = webp.split()
+    visible = alpha.point(lambda a: 255 if a >= 16 else 0)
+    assert ImageChops.multiply(blue, visible).getextrema()[1] > 200  # the edge is there
+    assert ImageChops.multiply(red, visible).getextrema()[1] < 24
+
+
 def test_background_colour_is_configurable():
     config = Config(background="#000080")
     jpeg = variants_of(transparent_png(), config)["small"]
@@ -210,6 +221,41 @@ def test_garbage_icc_profile_is_ignored():
     image = Image.new("RGB", (300, 200), (90, 140, 200))
     data = encode(image, "JPEG", icc_profile=b"not a profile at all" * 10)
     assert close(colour_at(variants_of(data)["small"], 0.5, 0.5), (90, 140, 200), 8)
+
+
+# --- encoding ------------------------------------------------------------------------------
+
+
+def photo_like(width: int = 1600, height: int = 1200) -> Image.Image:
+    """Smooth blobs, gradients and fine grain: what JPEG encoders are tuned for."""
+    channels = []
+    for turn in range(3):
+        blobs = Image.effect_noise((width // 16, height // 16), 64).resize(
+            (width, height), Image.Resampling.BICUBIC)
+        grain = Image.effect_noise((width, height), 24).filter(ImageFilter.GaussianBlur(1))
+        gradient = Image.linear_gradient("L").resize((width, height)).rotate(90 * turn)
+        channels.append(Image.blend(Image.blend(blobs, gradient, 0.4), grain, 0.3))
+    return Image.merge("RGB", channels)
+
+
+def test_default_jpeg_effort_is_smaller_at_equal_fidelity_and_progressive():
+    # effort 4 (the default) is mozjpeg with trellis quantisation; 3 is libjpeg-turbo
+    original = photo_like()
+    data = encode(original, "PNG")
+
+    def large(effort: int) -> tuple[int, float, Image.Image]:
+        variant = Variant("large", 1200, quality=90, sharpen=False, effort=effort)
+        made = render(data, Config(variants=(variant,))).variants[0]
+        image = open_bytes(made.data)
+        truth = original.resize(image.size, Image.Resampling.LANCZOS)
+        error = sum(ImageStat.Stat(ImageChops.difference(image.convert("RGB"), truth)).mean)
+        return len(made.data), error / 3, image
+
+    fast_bytes, fast_error, _ = large(3)
+    small_bytes, small_error, image = large(4)
+    assert small_bytes < 0.95 * fast_bytes
+    assert small_error <= fast_error + 0.1
+    assert image.info.get("progressive") and "icc_profile" not in image.info
 
 
 # --- metadata never leaks ------------------------------------------------------------------

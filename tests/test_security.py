@@ -79,3 +79,17 @@ def test_no_shell_or_eval_of_user_controlled_strings():
                  for n, line in enumerate(path.read_text().splitlines(), 1)
                  if pattern.search(line)]
     assert offenders == []
+
+
+def test_libvips_never_parses_an_upload():
+    # libvips only resamples and encodes pixels Pillow decoded; its loaders are blocked, so
+    # no upload's bytes can reach a second set of parsers
+    import pyvips
+
+    from imgproc.render import render
+    from imgproc.config import Config
+
+    data = plain_jpeg(64, 48)
+    assert render(data, Config()).variants  # libvips is set up by a render
+    with pytest.raises(pyvips.Error):
+        pyvips.Image.new_from_buffer(data, "").avg()

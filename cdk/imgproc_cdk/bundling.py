@@ -17,10 +17,12 @@ and `__pycache__`.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,11 @@ EXCLUDE = [
     "examples", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache",
     ".mypy_cache",
 ]
-_USELESS_DIRS = ("bin",)  # console scripts; the function is imported, never run as a command
+_USELESS_DIRS = ("bin",)
+# Dependencies published only as an sdist of pure Python (pyvips: its compiled part is the
+# separate pyvips-binary wheel). `--only-binary=:all:`, which a cross-platform install needs,
+# refuses sdists, so these are built into wheels on the host first.
+PURE_PYTHON_SDISTS = ("pyvips",)  # console scripts; the function is imported, never run as a command
 
 
 class BundlingError(Exception):
@@ -65,9 +71,13 @@ def build_bundle(output_dir: str | Path, *, project_root: Path,
         built = sorted(wheels.glob("imgproc-*.whl"))
         if len(built) != 1:
             raise BundlingError(f"expected one imgproc wheel in {wheels}, found {built}")
+        pure = _requirements(source, PURE_PYTHON_SDISTS)
+        if pure:  # built here: a pure-Python wheel fits every platform
+            _pip(python, "wheel", "--no-deps", "--wheel-dir", str(wheels), *pure)
         _pip(python, "install", "--target", str(output), "--platform", platform,
              "--implementation", "cp", "--python-version", python_version,
-             "--only-binary=:all:", "--no-compile", "--upgrade", "--quiet", str(built[0]))
+             "--only-binary=:all:", "--find-links", str(wheels), "--no-compile", "--upgrade",
+             "--quiet", str(built[0]))
     _prune(output)
 
 
@@ -124,6 +134,12 @@ def lambda_code(project_root: Path, *, architecture: str = "arm64",
             local=LocalPipBundling(Path(project_root), wheel_platform, python_version),
         ),
     )
+
+
+def _requirements(source: Path, names: tuple[str, ...]) -> list[str]:
+    """The project's own requirement strings (with their version ranges) for `names`."""
+    declared = tomllib.loads((source / "pyproject.toml").read_text())["project"]["dependencies"]
+    return [spec for spec in declared if re.match(r"[\w.-]+", spec).group() in names]
 
 
 def _copy_source(project_root: Path, dest: Path) -> Path:

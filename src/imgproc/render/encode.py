@@ -7,11 +7,17 @@ import io
 from PIL import Image
 
 from ..errors import VariantFailed
+from .vips import encode_jpeg
 
 _NAMES = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG", "avif": "AVIF"}
+# From this effort up, JPEG goes through mozjpeg (trellis quantisation): ~15 % fewer bytes at
+# equal SSIM for ~4× the encode time; below it, libjpeg-turbo in Pillow.
+MOZJPEG_EFFORT = 4
 
 
 def encode(image: Image.Image, fmt: str, quality: int, effort: int = 4) -> bytes:
+    if fmt == "jpeg" and effort >= MOZJPEG_EFFORT:
+        return encode_jpeg(image, quality, effort)
     options = _options(fmt, quality, effort)
     buffer = io.BytesIO()
     try:

@@ -83,7 +83,7 @@ def _render(data: bytes, config: Config) -> Rendition:
     deadline.check("decoding")
     image = apply_orientation(image, orientation)
     image = to_working_mode(image, icc_profile)
-    resampler = Resampler(image, (width, height), finish=srgb_converter(image, icc_profile))
+    resampler = Resampler(image, (width, height), plans, finish=srgb_converter(image, icc_profile))
     del image  # the resampler owns the decoded picture now, and lets it go before encoding
     variants, failures = render_variants(resampler, plans, config.background, deadline)
     small = resampler.smallest()  # placeholders need few pixels: use the smallest made
