@@ -18,7 +18,7 @@ def _gif(size=(40, 30), **save) -> bytes:
 
 
 def _grow_first_frame(data: bytes, left: int, top: int, width: int, height: int) -> bytes:
-    """Edit the first image descriptor's geometry (saved at 0,0 40×30), as a hostile upload would."""
+    """Edit the first image descriptor's geometry (saved at 0,0 40×30), as hostile uploads do."""
     descriptor = b"\x2c" + struct.pack("<HHHH", 0, 0, 40, 30)
     at = data.index(descriptor)
     return data[:at + 1] + struct.pack("<HHHH", left, top, width, height) + data[at + 9:]

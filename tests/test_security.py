@@ -86,8 +86,8 @@ def test_libvips_never_parses_an_upload():
     # no upload's bytes can reach a second set of parsers
     import pyvips
 
-    from imgproc.render import render
     from imgproc.config import Config
+    from imgproc.render import render
 
     data = plain_jpeg(64, 48)
     assert render(data, Config()).variants  # libvips is set up by a render

@@ -42,11 +42,11 @@ EXCLUDE = [
     "examples", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".ruff_cache",
     ".mypy_cache",
 ]
-_USELESS_DIRS = ("bin",)
+_USELESS_DIRS = ("bin",)  # console scripts; the function is imported, never run as a command
 # Dependencies published only as an sdist of pure Python (pyvips: its compiled part is the
 # separate pyvips-binary wheel). `--only-binary=:all:`, which a cross-platform install needs,
 # refuses sdists, so these are built into wheels on the host first.
-PURE_PYTHON_SDISTS = ("pyvips",)  # console scripts; the function is imported, never run as a command
+PURE_PYTHON_SDISTS = ("pyvips",)
 
 
 class BundlingError(Exception):
@@ -74,11 +74,26 @@ def build_bundle(output_dir: str | Path, *, project_root: Path,
         pure = _requirements(source, PURE_PYTHON_SDISTS)
         if pure:  # built here: a pure-Python wheel fits every platform
             _pip(python, "wheel", "--no-deps", "--wheel-dir", str(wheels), *pure)
-        _pip(python, "install", "--target", str(output), "--platform", platform,
+        platforms = [arg for tag in compatible_platforms(platform) for arg in ("--platform", tag)]
+        _pip(python, "install", "--target", str(output), *platforms,
              "--implementation", "cp", "--python-version", python_version,
              "--only-binary=:all:", "--find-links", str(wheels), "--no-compile", "--upgrade",
              "--quiet", str(built[0]))
     _prune(output)
+
+
+def compatible_platforms(platform: str) -> list[str]:
+    """`platform` and every older manylinux tag a system with its glibc also runs.
+
+    With `--platform`, pip takes exactly the tags it is given: asked for manylinux_2_28 only,
+    it skips a wheel tagged manylinux_2_17 (cffi's), although the Lambda's glibc runs both.
+    """
+    found = re.fullmatch(r"manylinux_2_(\d+)_(\w+)", platform)
+    if not found:
+        return [platform]
+    newest, arch = int(found.group(1)), found.group(2)
+    return [f"manylinux_2_{minor}_{arch}" for minor in range(newest, 16, -1)] + [
+        f"manylinux2014_{arch}"]
 
 
 def pip_available(python: str = sys.executable) -> bool:

@@ -32,11 +32,12 @@ SCRIPT = r"""
 import json, sys
 bundle = sys.argv[1]
 sys.path[:0] = [bundle]  # what Lambda does with /var/task
-import PIL, imgproc
+import PIL, imgproc, pyvips
 from imgproc.lambda_handler import handler
 assert sys.version_info[:2] == (3, 13), sys.version
-for module in (imgproc, PIL):
+for module in (imgproc, PIL, pyvips):
     assert module.__file__.startswith(bundle + "/"), f"{module.__name__} from {module.__file__}"
+assert pyvips.API_mode, "pyvips must use the bundled libvips (pyvips-binary), not a system one"
 
 class Context:
     function_name = "imgproc-bundle"
@@ -123,9 +124,13 @@ def sqs_event(key: str, size: int, etag: str) -> dict:
 
 def assert_lambda_ready(bundle: Path, arch: str) -> None:
     assert (bundle / "PIL" / f"_imaging.cpython-313-{arch}-linux-gnu.so").is_file()
-    wheel = (next(bundle.glob("pillow-*.dist-info")) / "WHEEL").read_text()
-    tags = [line for line in wheel.splitlines() if line.startswith("Tag:")]
-    assert tags and all("manylinux" in tag and tag.endswith(arch) for tag in tags), tags
+    assert (bundle / "_libvips.abi3.so").is_file()
+    assert list((bundle / "pyvips_binary.libs").glob("libvips-*.so.*"))
+    assert (bundle / "pyvips" / "__init__.py").is_file()  # built here from its sdist
+    for package in ("pillow", "pyvips_binary"):
+        wheel = (next(bundle.glob(f"{package}-*.dist-info")) / "WHEEL").read_text()
+        tags = [line for line in wheel.splitlines() if line.startswith("Tag:")]
+        assert tags and all("manylinux" in tag and tag.endswith(arch) for tag in tags), tags
     assert (bundle / "imgproc" / "lambda_handler.py").is_file()
     assert next(bundle.glob("imgproc-*.dist-info/METADATA"))  # importlib.metadata needs it
     assert not (bundle / "bin").exists()
