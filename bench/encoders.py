@@ -10,14 +10,14 @@ encode CPU ms. A candidate meets the bytes target only where its total is ≤ 1.
 variant's SSIM below sharp's.
 
 JPEG candidates:
-- `turbo` (imgproc at effort 0-3): libjpeg-turbo in Pillow (Annex K tables, progressive,
-  optimal Huffman), at the variant's quality.
+- `turbo` (imgproc's default, effort 0-4): libjpeg-turbo in Pillow (Annex K tables,
+  progressive, optimal Huffman), at the variant's quality.
 - `robidoux`: the same encoder with mozjpeg's default quantisation tables (table 3, by
   N. Robidoux, for luma and chroma), scaled by quality as libjpeg scales tables; what sharp's
   `mozjpeg: true` uses, without mozjpeg's trellis quantisation.
-- `mozjpeg trellis` (imgproc's default, effort 4): mozjpeg through libvips with trellis
+- `mozjpeg trellis` (imgproc at effort 5): mozjpeg through libvips with trellis
   quantisation, overshoot deringing and table 3.
-- `mozjpeg trellis + scans` (effort 5-6): the same plus the progressive scan search; exactly
+- `mozjpeg trellis + scans` (effort 6): the same plus the progressive scan search; exactly
   sharp's `mozjpeg: true`.
 - `jpegli`: Google's jpegli through the `pyjpegli` wheel, when it is installed (it is not a
   dependency: it offers no subsampling or progressive control).
@@ -102,8 +102,8 @@ def _webp(method: int) -> Callable[[Image.Image, int], bytes]:
 
 def candidates() -> dict[str, dict[str, Callable[[Image.Image, int], bytes]]]:
     jpeg = {"turbo": _pillow_jpeg, "robidoux": _robidoux,
-            "mozjpeg trellis": lambda image, quality: encode_jpeg(image, quality, 4),
-            "mozjpeg trellis + scans": lambda image, quality: encode_jpeg(image, quality, 5)}
+            "mozjpeg trellis": lambda image, quality: encode_jpeg(image, quality, 5),
+            "mozjpeg trellis + scans": lambda image, quality: encode_jpeg(image, quality, 6)}
     if jpegli := _jpegli():
         jpeg["jpegli"] = jpegli
         if progressive := _made_progressive(jpegli):

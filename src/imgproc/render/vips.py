@@ -2,9 +2,9 @@
 
 - Resampling: libvips' Lanczos-3 is vectorised, about five times faster than Pillow's on the
   same pixels (bench/run.py).
-- JPEG: libvips (pyvips-binary) is built on mozjpeg, whose trellis quantisation makes JPEGs
-  about 15 % smaller than libjpeg-turbo's at equal SSIM. It is the encoder sharp uses with
-  `mozjpeg: true`, so the system imgproc replaces is matched byte for byte at equal pixels.
+- JPEG at effort 5-6: libvips (pyvips-binary) is built on mozjpeg, whose trellis
+  quantisation makes JPEGs about 15 % smaller than libjpeg-turbo's at equal SSIM, for about
+  four times the encode time. It is the encoder sharp uses with `mozjpeg: true`.
 
 Everything else stays in Pillow, which decodes every accepted format and carries the colour,
 orientation and limit handling the tests pin down. libvips only ever sees pixels imgproc has
@@ -105,17 +105,16 @@ def resample(image: Image.Image, size: tuple[int, int],
 def encode_jpeg(image: Image.Image, quality: int, effort: int) -> bytes:
     """Progressive, optimised, 4:2:0 JPEG through mozjpeg, with nothing but pixels in it.
 
-    Effort 4 (the default) adds trellis quantisation, overshoot deringing and mozjpeg's
-    default quantisation tables (N. Robidoux's, `quant_table=3`), as sharp's `mozjpeg: true`
-    does; 5 and up also search the progressive scan split (sharp's `optimiseScans`: ~1 %
-    smaller, ~40 % slower to encode).
+    Trellis quantisation, overshoot deringing and mozjpeg's default quantisation tables
+    (N. Robidoux's, `quant_table=3`), as sharp's `mozjpeg: true`; effort 6 also searches the
+    progressive scan split, as sharp does (~0.5 % smaller, ~40 % slower to encode).
     """
     pyvips = _pyvips()
     try:
         return to_vips(image).jpegsave_buffer(
             Q=quality, interlace=True, optimize_coding=True, subsample_mode="on",
             trellis_quant=True, overshoot_deringing=True, quant_table=3,
-            optimize_scans=effort >= 5, keep=pyvips.enums.ForeignKeep.NONE)
+            optimize_scans=effort >= 6, keep=pyvips.enums.ForeignKeep.NONE)
     except pyvips.Error as exc:
         raise VariantFailed(f"The JPEG encoder failed: {_first_line(exc)}.") from None
 
