@@ -36,7 +36,7 @@ REPO = BENCH.parent
 CORPUS = BENCH.parents[1] / "shared" / "corpus"
 REFERENCE = BENCH / "reference"
 CACHE = BENCH / ".cache"  # generated inputs; bench/.gitignore keeps it out of git
-MODES = ("render", "process", "naive")
+MODES = ("render", "mozjpeg", "process", "naive")
 INSTALL_REFERENCE = "cd bench/reference && npm ci"
 
 

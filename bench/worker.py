@@ -1,6 +1,6 @@
 """One implementation on one photo, in a process of its own, so peak RSS belongs to that pair.
 
-    python bench/worker.py {render,process,naive} PHOTO [--runs 5] [--out DIR]
+    python bench/worker.py {render,mozjpeg,process,naive} PHOTO [--runs 5] [--out DIR]
 
 Prints one JSON line shaped like bench/reference/reference.js's: first_ms, wall_ms[],
 cpu_ms[] (process CPU time, all threads), peak_rss_mb (the whole process, interpreter and
@@ -9,6 +9,8 @@ variants to DIR as `{name}.jpg|webp` (plus placeholder.jpg) for bench/run.py to 
 
 Modes:
 - render: `imgproc.render.render(data, Config())`, the bytes-in, variants-out core.
+- mozjpeg: the same with every JPEG variant at `effort = 5` (mozjpeg's trellis quantisation
+  instead of libjpeg-turbo): the smaller-files setting, priced in time.
 - process: the full `process_object` on the embedded store (a DirectoryStore and a
   SqliteRecordStore in a temporary directory), the photo uploaded under uploads/, force=True
   so every run does all the work: read, render, six writes, manifest and records.
@@ -31,7 +33,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-MODES = ("render", "process", "naive")
+MODES = ("render", "mozjpeg", "process", "naive")
 
 
 def main() -> None:
@@ -42,7 +44,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.perf_counter()
-    run_once = {"render": render_mode, "process": process_mode, "naive": naive_mode}[args.mode]
+    run_once = {"render": render_mode, "mozjpeg": mozjpeg_mode, "process": process_mode,
+                "naive": naive_mode}[args.mode]
     with tempfile.TemporaryDirectory(prefix="imgproc-bench-") as scratch:
         job = run_once(args.photo, Path(scratch))  # imports and setup, outside the clock
         setup_ms = (time.perf_counter() - started) * 1000
@@ -79,11 +82,17 @@ def write_outputs(outputs: dict[str, tuple[str, bytes]], directory: Path) -> Non
         (directory / f"{name}.{extension}").write_bytes(data)
 
 
-def render_mode(photo: Path, _scratch: Path) -> Callable[[], dict]:
+def render_mode(photo: Path, _scratch: Path, jpeg_effort: int | None = None
+                ) -> Callable[[], dict]:
+    from dataclasses import replace
+
     from imgproc.config import Config
     from imgproc.render import render
 
     data, config = photo.read_bytes(), Config()
+    if jpeg_effort is not None:
+        config = replace(config, variants=tuple(
+            replace(v, effort=jpeg_effort) if v.format == "jpeg" else v for v in config.variants))
 
     def job() -> dict[str, tuple[str, bytes]]:
         rendition = render(data, config)
@@ -94,6 +103,10 @@ def render_mode(photo: Path, _scratch: Path) -> Callable[[], dict]:
         return outputs
 
     return job
+
+
+def mozjpeg_mode(photo: Path, scratch: Path) -> Callable[[], dict]:
+    return render_mode(photo, scratch, jpeg_effort=5)
 
 
 def process_mode(photo: Path, scratch: Path) -> Callable[[], dict]:
