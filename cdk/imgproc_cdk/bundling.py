@@ -17,6 +17,7 @@ and `__pycache__`.
 
 from __future__ import annotations
 
+import glob
 import re
 import shutil
 import subprocess
@@ -47,6 +48,7 @@ _USELESS_DIRS = ("bin",)  # console scripts; the function is imported, never run
 # separate pyvips-binary wheel). `--only-binary=:all:`, which a cross-platform install needs,
 # refuses sdists, so these are built into wheels on the host first.
 PURE_PYTHON_SDISTS = ("pyvips",)
+LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the code; tracebacks name files there
 
 
 class BundlingError(Exception):
@@ -80,6 +82,7 @@ def build_bundle(output_dir: str | Path, *, project_root: Path,
              "--only-binary=:all:", "--find-links", str(wheels), "--no-compile", "--upgrade",
              "--quiet", str(built[0]))
     _prune(output)
+    compile_bytecode(output, python_version)
 
 
 def compatible_platforms(platform: str) -> list[str]:
@@ -178,8 +181,51 @@ def _pip(python: str, *args: str) -> None:
             f"pip {args[0]} failed (exit {result.returncode}): {' '.join(command)}\n{tail}")
 
 
+def runtime_python(version: str) -> str | None:
+    """A working `python{version}` on this machine (PATH, then pyenv's versions), or None."""
+    pattern = str(Path.home() / ".pyenv" / "versions" / f"{version}*" / "bin" / f"python{version}")
+    for candidate in [shutil.which(f"python{version}"), *sorted(glob.glob(pattern))]:
+        if not candidate:
+            continue
+        try:
+            probe = subprocess.run(
+                [candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, check=False,
+                timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def compile_bytecode(output: Path, python_version: str) -> None:
+    """Ship the bundle byte-compiled for the runtime's Python.
+
+    Lambda's /var/task is read-only, so Python cannot cache what it compiles: without .pyc
+    files every cold start compiles botocore, Powertools, Pillow's and imgproc's sources again,
+    about 0.8 s on top of a 0.3 s import. `unchecked-hash` pycs are used without looking at
+    source timestamps, and paths are recorded as /var/task/..., so two builds of the same
+    sources are byte-identical (the asset hash stays stable). It needs that Python itself
+    (bytecode differs between minor versions); without one the bundle still works, slower.
+    """
+    python = runtime_python(python_version)
+    if python is None:
+        print(f"imgproc: no python{python_version} here to byte-compile the bundle with; "
+              "it works without, but each Lambda cold start compiles it (~0.8 s)",
+              file=sys.stderr)
+        return
+    result = subprocess.run(
+        [python, "-m", "compileall", "-q", "-s", str(output), "-p", LAMBDA_TASK_ROOT,
+         "--invalidation-mode", "unchecked-hash", str(output)],
+        capture_output=True, text=True, check=False)
+    if result.returncode != 0:  # a file that cannot compile would fail at import too
+        raise BundlingError(f"compileall failed for the bundle:\n{result.stdout[-2000:]}")
+
+
 def _prune(output: Path) -> None:
-    """Drop what a Lambda never uses and what would make two identical builds differ."""
+    """Drop what a Lambda never uses and what would make two identical builds differ
+    (pip's own bytecode included: `compile_bytecode` writes it reproducibly)."""
     for name in _USELESS_DIRS:
         shutil.rmtree(output / name, ignore_errors=True)
     for cache in [p for p in output.rglob("__pycache__") if p.is_dir()]:

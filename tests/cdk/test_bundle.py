@@ -8,11 +8,9 @@ builds for arm64, the real target, which cannot run here.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,12 +30,20 @@ SCRIPT = r"""
 import json, sys
 bundle = sys.argv[1]
 sys.path[:0] = [bundle]  # what Lambda does with /var/task
+import importlib._bootstrap_external as loaders
+compiled, source_to_code = [], loaders.SourceLoader.source_to_code
+def spy(self, data, path, *args, **kwargs):
+    compiled.append(path)
+    return source_to_code(self, data, path, *args, **kwargs)
+loaders.SourceLoader.source_to_code = spy
 import PIL, imgproc, pyvips
 from imgproc.lambda_handler import handler
 assert sys.version_info[:2] == (3, 13), sys.version
 for module in (imgproc, PIL, pyvips):
     assert module.__file__.startswith(bundle + "/"), f"{module.__name__} from {module.__file__}"
 assert pyvips.API_mode, "pyvips must use the bundled libvips (pyvips-binary), not a system one"
+# the bundle's own bytecode ran: not one of its sources was compiled on import
+assert not [path for path in compiled if path.startswith(bundle)], compiled[:5]
 
 class Context:
     function_name = "imgproc-bundle"
@@ -59,23 +65,11 @@ def build_bundle(output: Path, platform: str) -> None:
     build(output, project_root=REPO, platform=platform, python_version=PYTHON)
 
 
-def find_python() -> str | None:
-    """A working python3.13 (a pyenv shim on PATH may exist and still refuse to run)."""
-    pattern = os.path.expanduser(f"~/.pyenv/versions/{PYTHON}*/bin/python{PYTHON}")
-    for candidate in [shutil.which(f"python{PYTHON}"), *sorted(glob.glob(pattern))]:
-        if not candidate:
-            continue
-        probe = subprocess.run(
-            [candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, env={"PATH": MINIMAL_PATH}, check=False, timeout=60)
-        if probe.returncode == 0 and probe.stdout.strip() == PYTHON:
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="module")
 def python313() -> str:
-    python = find_python()
+    from imgproc_cdk.bundling import runtime_python
+
+    python = runtime_python(PYTHON)
     if python is None:
         reason = f"no working python{PYTHON} (PATH or ~/.pyenv/versions) to run the bundle with"
         if os.environ.get("CI"):
@@ -134,7 +128,6 @@ def assert_lambda_ready(bundle: Path, arch: str) -> None:
     assert (bundle / "imgproc" / "lambda_handler.py").is_file()
     assert next(bundle.glob("imgproc-*.dist-info/METADATA"))  # importlib.metadata needs it
     assert not (bundle / "bin").exists()
-    assert not list(bundle.rglob("__pycache__"))
 
 
 def test_x86_64_bundle_handles_an_sqs_event_on_its_own(x86_bundle, python313, moto_server,
@@ -164,7 +157,7 @@ def test_x86_64_bundle_handles_an_sqs_event_on_its_own(x86_bundle, python313, mo
         "IMAGE_METADATA_TABLE": TABLE,
         "HOME": str(tmp_path),  # not Lambda's, but keeps a developer's ~/.aws out
     }
-    # -B: like Lambda's read-only /var/task, the bundle gets no __pycache__
+    # -B: like Lambda's read-only /var/task, nothing is written into the bundle
     run = subprocess.run([python313, "-I", "-B", "-c", SCRIPT, str(x86_bundle)],
                          input=json.dumps(event), capture_output=True, text=True, env=env,
                          cwd=x86_bundle, timeout=180, check=False)
@@ -181,7 +174,8 @@ def test_x86_64_bundle_handles_an_sqs_event_on_its_own(x86_bundle, python313, mo
     names = sorted(o["Key"].rsplit("/", 1)[1] for o in listing)
     assert names == ["large.jpg", "manifest.json", "medium.jpg", "small.jpg", "thumbnail.jpg",
                      "webp-large.webp", "webp-medium.webp"], names
-    assert not list(x86_bundle.rglob("__pycache__"))
+    pyc = f"lambda_handler.cpython-{PYTHON.replace('.', '')}.pyc"
+    assert (x86_bundle / "imgproc" / "__pycache__" / pyc).is_file()
 
 
 def test_arm64_bundle_carries_aarch64_binaries(tmp_path):
