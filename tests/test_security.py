@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from imgproc.core import process_safely
 from imgproc.outcome import COMPLETE, FAILED, IGNORED
@@ -81,15 +83,18 @@ def test_no_shell_or_eval_of_user_controlled_strings():
     assert offenders == []
 
 
-def test_libvips_never_parses_an_upload():
-    # libvips only resamples and encodes pixels Pillow decoded; its loaders are blocked, so
-    # no upload's bytes can reach a second set of parsers
+def test_libvips_parses_no_upload_but_webp():
+    # libvips resamples and encodes pixels Pillow decoded; of its loaders only WebP's (the
+    # libwebp Pillow would use) is allowed, so no other upload reaches a second set of parsers
     import pyvips
 
     from imgproc.config import Config
     from imgproc.render import render
 
-    data = plain_jpeg(64, 48)
-    assert render(data, Config()).variants  # libvips is set up by a render
-    with pytest.raises(pyvips.Error):
-        pyvips.Image.new_from_buffer(data, "").avg()
+    jpeg = plain_jpeg(64, 48)
+    assert render(jpeg, Config()).variants  # libvips is set up by a render
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(png, "PNG")
+    for data in (jpeg, png.getvalue()):
+        with pytest.raises(pyvips.Error):
+            pyvips.Image.new_from_buffer(data, "").avg()

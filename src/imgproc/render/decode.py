@@ -10,6 +10,7 @@ import warnings
 from PIL import Image, ImageFile
 
 from ..errors import CorruptImage
+from .vips import decode_webp
 
 # imgproc checks the pixel count itself from the header (limits.check_pixels) before any
 # decode, with the configured limit; Pillow's own guard would refuse or warn by another number.
@@ -35,13 +36,16 @@ def open_image(data: bytes, fmt: str) -> Image.Image:
         ) from None
 
 
-def decode(image: Image.Image, fmt: str, scale: float) -> Image.Image:
-    """Load the first frame; JPEGs are shrunk in the DCT domain to at least `scale` of full size.
+def decode(image: Image.Image, data: bytes, fmt: str, scale: float) -> Image.Image:
+    """Load the first frame, shrunk on load to at least `scale` of full size where the format
+    allows it (JPEG in the DCT domain, WebP in libwebp's decoder).
 
-    Shrink-on-load makes libjpeg skip most of the work for big photos: a 12 MP upload whose
-    largest variant is 1200 px wide is decoded at 3/8 scale (1512 px), never smaller than the
-    largest variant needs.
+    Shrink-on-load makes the decoder skip most of the work for big photos: a 12 MP upload
+    whose largest variant is 1200 px wide is decoded at 3/8 scale (1512 px), never smaller
+    than the largest variant needs.
     """
+    if fmt == "webp":
+        return decode_webp(data, min(1.0, scale), _NAMES[fmt])
     if fmt == "jpeg" and scale < 1:
         shrink_on_load(image, scale)
     try:

@@ -79,7 +79,7 @@ def _render(data: bytes, config: Config) -> Rendition:
     width, height = oriented_size(image.size, orientation)
     plans = [plan_variant(variant, width, height) for variant in config.variants]
     icc_profile = icc_profile_of(image)
-    image = decode(image, fmt, decode_scale(plans))
+    image = decode(image, data, fmt, decode_scale(plans))
     deadline.check("decoding")
     image = apply_orientation(image, orientation)
     image = to_working_mode(image, icc_profile)
