@@ -107,3 +107,33 @@ def test_regression_file_passes_the_oracle(path: Path, worker: Worker):
     assert kind in (None, "slow"), "\n".join(
         [f"{path.name}: {kind}", *problems, f"(known bugs explaining it: {explained})",
          verdict.get("traceback") or ""])
+
+
+PEAK_RSS = r"""
+import resource, sys
+from imgproc.config import Config
+from imgproc.render import render
+assert len(render(open(sys.argv[1], "rb").read(), Config()).variants) == 6
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def test_webps_at_the_pixel_limit_fit_in_a_gigabyte(tmp_path):
+    """Seed 20261130's 30-minute run: a 10000×10000 animated WebP peaked at 1845 MB in a
+    worker, over the Lambda's 1769 MB. Pillow decodes every WebP through libwebp's animation
+    decoder (about 16 bytes a pixel: a still 100 MP WebP took 1553 MB). Through libvips, with
+    shrink-on-load, both stay within the 1 GB a 100 MP JPEG is allowed."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    still = tmp_path / "still-10000x10000.webp"
+    Image.linear_gradient("L").resize((10000, 10000)).convert("RGB").save(
+        still, "WEBP", quality=50, method=0)
+    animated = CRASHERS / "webp-animated-canvas-10000x10000-duplicate-anmf.webp"
+    for path in (still, animated):
+        run = subprocess.run([sys.executable, "-c", PEAK_RSS, str(path)], capture_output=True,
+                             text=True, timeout=120, check=False)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert int(run.stdout.split()[-1]) < 1024, f"{path.name}: {run.stdout.split()[-1]} MB"
