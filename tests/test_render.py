@@ -348,6 +348,20 @@ def test_placeholders_describe_the_picture():
     assert 5 <= len(base64.b64decode(rendition.thumbhash)) <= 25
 
 
+def test_placeholders_show_the_whole_picture_when_only_crops_are_configured():
+    # a square thumbnail crops the middle of a red | white | blue picture; the placeholder
+    # must still be the whole 2:1 picture, not the crop
+    image = Image.new("RGB", (1200, 600), WHITE)
+    image.paste(RED, (0, 0, 300, 600))
+    image.paste(BLUE, (900, 0, 1200, 600))
+    config = Config(variants=(Variant("thumbnail", 150, 150, "cover", 80),))
+    rendition = render(encode(image, "PNG"), config)
+    placeholder = placeholder_image(rendition.placeholder)
+    assert placeholder.size == (20, 10)
+    assert dominant_channel(colour_at(placeholder, 0.05, 0.5)) == "R"
+    assert dominant_channel(colour_at(placeholder, 0.95, 0.5)) == "B"
+
+
 # Golden values from the reference JavaScript encoder (npm thumbhash 0.1.1, rgbaToThumbHash)
 # for the same synthetic pixels: our port must give the same bytes.
 @pytest.mark.parametrize(

@@ -67,7 +67,9 @@ class Resampler:
             scale = min(1.0, PLACEHOLDER_SOURCE / max(self.full_size))
             size = (max(1, round(self.full_size[0] * scale)),
                     max(1, round(self.full_size[1] * scale)))
-            self.resize(Plan(None, self._whole, size))
+            whole = (0, 0, self._decoded.width, self._decoded.height)
+            raw = resample(self._decoded, size, whole, REDUCING_GAP).copy_memory()
+            self._full_frames.append((scale, raw, self.finish(to_pillow(raw, self.mode))))
         self._full_frames = [min(self._full_frames, key=lambda item: item[0])]
         self._decoded = None
 

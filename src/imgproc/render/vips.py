@@ -1,20 +1,19 @@
-"""libvips, for the two steps where it beats Pillow: Lanczos resampling and JPEG encoding.
+"""libvips (pyvips, with the libvips of pyvips-binary) for the steps where it beats Pillow.
 
 - Resampling: libvips' Lanczos-3 is vectorised, about five times faster than Pillow's on the
   same pixels (bench/run.py).
-- JPEG at effort 5-6: libvips (pyvips-binary) is built on mozjpeg, whose trellis
-  quantisation makes JPEGs about 15 % smaller than libjpeg-turbo's at equal SSIM, for about
-  four times the encode time. It is the encoder sharp uses with `mozjpeg: true`.
-
 - WebP decoding: Pillow decodes every WebP through libwebp's animation decoder, two
   canvases besides its own copy, about 16 bytes a pixel: a 100 MP WebP peaked at 1.6 GB.
   libvips asks libwebp to scale while decoding (shrink-on-load, as for JPEG), so a still
   WebP costs only what the variants need, and an animation's first frame one canvas.
+- JPEG at effort 5-6: pyvips-binary's libvips is built on mozjpeg, whose trellis
+  quantisation makes JPEGs about 15 % smaller than libjpeg-turbo's at equal SSIM, for about
+  four times the encode time. It is the encoder sharp uses with `mozjpeg: true`.
 
-Everything else stays in Pillow, which opens every upload (header, EXIF, ICC) and decodes
-every other format, and carries the colour, orientation and limit handling the tests pin
-down. Of libvips' loaders only WebP's is allowed, for bytes already identified as WebP and
-within the limits; it is the same libwebp Pillow would use.
+Everything else stays in Pillow, which opens every upload (header, EXIF, ICC), decodes every
+other format, and carries the colour, orientation and limit handling the tests pin down. Of
+libvips' loaders only WebP's is allowed, for bytes already identified as WebP and within the
+limits; it is the same libwebp Pillow would use.
 
 pyvips is imported on first use, so commands that never render do not pay for it.
 """
@@ -82,16 +81,15 @@ def to_pillow(vimage, mode: str) -> Image.Image:
     return Image.frombytes(mode, (vimage.width, vimage.height), vimage.write_to_memory())
 
 
-def resample(image: Image.Image, size: tuple[int, int],
-             box: tuple[float, float, float, float], gap: float):
-    """`box` of `image` scaled to exactly `size` with Lanczos-3, as a libvips image.
+def resample(vimage, size: tuple[int, int], box: tuple[float, float, float, float],
+             gap: float):
+    """`box` of a libvips image scaled to exactly `size` with Lanczos-3 (lazily evaluated).
 
     The box is rounded to whole pixels (it is a centre crop's: half a source pixel is
     invisible). RGBA is premultiplied around the resampling, so transparent pixels never bleed
     their hidden colour into visible ones. `gap` is Pillow's reducing_gap: while the ratio is
     at least that large, a box filter does the integer part of the reduction first.
     """
-    vimage = image if not isinstance(image, Image.Image) else to_vips(image)
     left, top = round(box[0]), round(box[1])
     width = max(1, min(vimage.width - left, round(box[2] - box[0])))
     height = max(1, min(vimage.height - top, round(box[3] - box[1])))
@@ -104,8 +102,6 @@ def resample(image: Image.Image, size: tuple[int, int],
                            gap=gap)
     if alpha:
         vimage = vimage.unpremultiply().cast("uchar")
-    if (vimage.width, vimage.height) != size:  # libvips rounds the scale; never seen, but cheap
-        vimage = vimage.gravity("centre", size[0], size[1], extend="copy")
     return vimage
 
 
