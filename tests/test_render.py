@@ -322,6 +322,26 @@ def test_animated_webp_uses_the_first_frame_with_its_transparency():
     assert colour_at(images["webp-large"], 0.75, 0.5)[3] == 0
 
 
+def test_webp_orientation_and_profile_are_applied():
+    # WebP pixels come from libvips; the EXIF orientation and ICC profile Pillow read still
+    # rule: a rotated, Adobe RGB tagged WebP comes out upright and in sRGB
+    upright = upright_marked(2400, 1600)
+    upright.paste((100, 150, 80), (0, 0, 1200, 800))  # top-left: a colour the profile moves
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(upright.transpose(Image.Transpose.ROTATE_90), "WEBP", lossless=True,
+                  exif=exif.tobytes(), icc_profile=icc.ADOBE_RGB)
+    large = variants_of(data)["large"]
+    assert large.size == (1200, 800)
+    expected = ImageCms.profileToProfile(Image.new("RGB", (1, 1), (100, 150, 80)),
+                                         ImageCms.ImageCmsProfile(io.BytesIO(icc.ADOBE_RGB)),
+                                         ImageCms.createProfile("sRGB")).getpixel((0, 0))
+    assert close(colour_at(large, 0.1, 0.1), expected, 4)
+    assert not close(colour_at(large, 0.1, 0.1), (100, 150, 80), 6)
+    assert dominant_channel(colour_at(large, 0.9, 0.1)) == "G"
+    assert dominant_channel(colour_at(large, 0.5, 0.9)) == "B"
+
+
 def test_large_webp_is_shrunk_while_decoding_and_keeps_its_detail():
     # a 4000 px WebP for a 1200 px variant is decoded at half size by libwebp, leaving the
     # last 1.5x to Lanczos, as JPEG's shrink-on-load does; fine grain is the hardest case
