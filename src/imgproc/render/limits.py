@@ -13,7 +13,9 @@ class Deadline:
     CPU time of the rendering thread, not wall-clock time, so a busy machine or other
     workers never turn a good picture into a failure. A single decoder call cannot be
     interrupted from Python; the pixel limit bounds how long one can take, and Lambda's own
-    timeout is the last resort.
+    timeout is the last resort. libvips resamples and decodes WebP in a worker thread of its
+    own, which this clock does not see; that work is bounded by the pixel limit too (a
+    100 MP picture resamples in about a second).
     """
 
     def __init__(self, seconds: float):
