@@ -15,7 +15,7 @@ class Deadline:
     interrupted from Python; the pixel limit bounds how long one can take, and Lambda's own
     timeout is the last resort. libvips resamples and decodes WebP in a worker thread of its
     own, which this clock does not see; that work is bounded by the pixel limit too (a
-    100 MP picture resamples in about a second).
+    100 MP picture resamples in seconds, not minutes).
     """
 
     def __init__(self, seconds: float):
