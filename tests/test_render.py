@@ -300,6 +300,27 @@ def test_heic_renders():
     assert dominant_channel(colour_at(open_bytes(rendition.variants[1].data), 0.1, 0.1)) == "R"
 
 
+def test_rendering_imports_only_the_pillow_plugins_it_needs():
+    # Pillow's first save of a format it does not pre-load (WebP) would import all of its
+    # plugins (Image.init, 20-30 ms of every Lambda cold start); a fresh interpreter shows it
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from imgproc.config import Config\n"
+        "from imgproc.render import render\n"
+        "from tests.support.images import plain_jpeg\n"
+        "assert len(render(plain_jpeg(), Config()).variants) == 6\n"
+        "print(sorted(m for m in sys.modules if m.endswith('ImagePlugin')))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    loaded = run.stdout.strip()
+    assert "WebPImagePlugin" in loaded and "PsdImagePlugin" not in loaded, loaded
+
+
 def test_animated_gif_uses_the_first_frame():
     frames = [Image.new("RGB", (200, 100), colour) for colour in (RED, GREEN, BLUE)]
     buffer = io.BytesIO()

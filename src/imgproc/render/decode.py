@@ -10,6 +10,7 @@ import warnings
 from PIL import Image, ImageFile
 
 from ..errors import CorruptImage
+from .plugins import load_plugin
 from .vips import decode_webp
 
 # imgproc checks the pixel count itself from the header (limits.check_pixels) before any
@@ -18,13 +19,11 @@ Image.MAX_IMAGE_PIXELS = None
 
 _NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "gif": "GIF", "tiff": "TIFF",
           "heif": "HEIC/HEIF", "avif": "AVIF"}
-_heif_registered = False
 
 
 def open_image(data: bytes, fmt: str) -> Image.Image:
     """Parse the header only; no pixel data is decoded yet."""
-    if fmt == "heif":
-        _register_heif()
+    load_plugin(fmt)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -92,16 +91,6 @@ def _draft_three_eighths(image: Image.Image, size: tuple[int, int]) -> bool:
 
 def _pillow_format(fmt: str) -> str:
     return "HEIF" if fmt == "heif" else fmt.upper()
-
-
-def _register_heif() -> None:
-    """pillow-heif is imported only when a HEIC arrives, keeping the Lambda's cold start lean."""
-    global _heif_registered
-    if not _heif_registered:
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-        _heif_registered = True
 
 
 _OBJECT_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")

@@ -7,6 +7,7 @@ import io
 from PIL import Image
 
 from ..errors import VariantFailed
+from .plugins import load_plugin
 from .vips import encode_jpeg
 
 _NAMES = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG", "avif": "AVIF"}
@@ -18,6 +19,7 @@ MOZJPEG_EFFORT = 5
 def encode(image: Image.Image, fmt: str, quality: int, effort: int = 4) -> bytes:
     if fmt == "jpeg" and effort >= MOZJPEG_EFFORT:
         return encode_jpeg(image, quality, effort)
+    load_plugin(fmt)
     options = _options(fmt, quality, effort)
     buffer = io.BytesIO()
     try:
