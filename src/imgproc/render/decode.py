@@ -44,7 +44,7 @@ def decode(image: Image.Image, data: bytes, fmt: str, scale: float) -> Image.Ima
     than the largest variant needs.
     """
     if fmt == "webp":
-        return decode_webp(data, min(1.0, scale), _NAMES[fmt])
+        return decode_webp(data, min(1.0, scale))
     if fmt == "jpeg" and scale < 1:
         shrink_on_load(image, scale)
     try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 from PIL import Image
 
@@ -105,17 +106,14 @@ def resample(vimage, size: tuple[int, int], box: tuple[float, float, float, floa
     return vimage
 
 
-def decode_webp(data: bytes, scale: float, name: str = "WebP") -> Image.Image:
+def decode_webp(data: bytes, scale: float) -> Image.Image:
     """The first frame of a WebP, scaled by libwebp while decoding, as RGB or RGBA."""
     pyvips = _pyvips()
     try:
         vimage = pyvips.Image.webpload_buffer(data, scale=scale, access="sequential")
-        pixels = vimage.write_to_memory()  # the decode happens here (bench/steps.py looks)
-        mode = "RGBA" if vimage.bands == 4 else "RGB"
-        return Image.frombytes(mode, (vimage.width, vimage.height), pixels)
+        return to_pillow(vimage, "RGBA" if vimage.bands == 4 else "RGB")
     except pyvips.Error as exc:
-        raise CorruptImage(
-            f"The {name} data is truncated or corrupt ({_first_line(exc)}).") from None
+        raise CorruptImage(f"The WebP data is truncated or corrupt ({_words(exc)}).") from None
 
 
 def encode_jpeg(image: Image.Image, quality: int, effort: int) -> bytes:
@@ -132,9 +130,12 @@ def encode_jpeg(image: Image.Image, quality: int, effort: int) -> bytes:
             trellis_quant=True, overshoot_deringing=True, quant_table=3,
             optimize_scans=effort >= 6, keep=pyvips.enums.ForeignKeep.NONE)
     except pyvips.Error as exc:
-        raise VariantFailed(f"The JPEG encoder failed: {_first_line(exc)}.") from None
+        raise VariantFailed(f"The JPEG encoder failed: {_words(exc)}.") from None
 
 
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+def _words(exc) -> str:
+    """What libvips said went wrong: the last line of its detail ("webp2vips: unable to read
+    pixels" becomes "unable to read pixels"), not pyvips' "unable to write to memory"."""
+    lines = [line.strip() for line in (exc.detail or "").splitlines() if line.strip()]
+    text = re.sub(r"^\w+: ", "", lines[-1]) if lines else exc.message
+    return text[:200] or type(exc).__name__
