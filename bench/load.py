@@ -64,7 +64,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from faultproxy import FaultProxy  # noqa: E402
 
 from imgproc.config import Config  # noqa: E402  (pure: no AWS client is made on import)
-from imgproc.manifest import manifest_of  # noqa: E402
+from imgproc.web.manifest import manifest_of  # noqa: E402
 
 BUCKET, TABLE, REGION = "load-media", "load-records", "us-east-1"
 QUEUE, DEAD_LETTERS = "load-uploads", "load-uploads-dlq"

@@ -49,12 +49,13 @@ def aws_env(monkeypatch):
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "CLOUDFRONT_DISTRIBUTION",
                  "CLOUDFRONT_DISTRIBUTION_ID", "IMGPROC_CONFIG", "MAX_IMAGE_SIZE"):
         monkeypatch.delenv(name, raising=False)
-    from imgproc import aws, lambda_handler
+    from imgproc import lambda_handler
+    from imgproc.aws import clients
 
-    aws.reset_clients()
+    clients.reset_clients()
     lambda_handler._pipelines.clear()
     yield
-    aws.reset_clients()
+    clients.reset_clients()
     lambda_handler._pipelines.clear()
 
 

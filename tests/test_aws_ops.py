@@ -11,13 +11,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from imgproc.aws import AwsSettings, reset_clients
+from imgproc.aws.clients import AwsSettings, reset_clients
 from imgproc.errors import ConfigError, NotFound
 from imgproc.records import TRIGGERS_ID
-from imgproc.remote import s3_created_message, send_remote
-from imgproc.stack import StackOutputs, read_stack_outputs
+from imgproc.aws.fanout import s3_created_message, send_remote
+from imgproc.aws.stack_outputs import StackOutputs, read_stack_outputs
 from imgproc.stores import SqliteRecordStore
-from imgproc.triggers import disable_triggers, enable_triggers, pause, resume, triggers_status
+from imgproc.aws.switches import disable_triggers, enable_triggers, pause, resume, triggers_status
 
 REGION = "eu-west-1"
 BUCKET = "media-bucket"
@@ -288,7 +288,7 @@ def test_send_remote_reports_what_still_fails(aws):
                                if e["Id"] == "0"]}
 
     result = send_remote(BrokenSqs(), "url", BUCKET, [("a", 1, None), ("b", 1, None)])
-    assert (result.sent, result.failed, result.failed_keys) == (1, 1, ["a"])
+    assert (result.sent, result.failed, [f["key"] for f in result.failures]) == (1, 1, ["a"])
 
 
 def test_send_remote_to_a_missing_queue(aws):

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from imgproc.batch import process_many
-from imgproc.outcome import COMPLETE, FAILED
+from imgproc.core import process_many
+from imgproc.outcome import Result
 from tests.support.images import decompression_bomb_png, plain_jpeg, transparent_png
 
 HTML = b"<!DOCTYPE html>\n<html><head><title>Not a picture</title></head></html>\n"
@@ -52,7 +52,7 @@ def test_bad_upload_is_a_clear_recorded_failure(batch, pipeline, media, key, con
                                                 error_type, words):
     outcomes, digests, _ = batch
     outcome = outcomes[key]
-    assert outcome.status == FAILED
+    assert outcome.status == Result.FAILED
     assert outcome.error_type == error_type
     error = pipeline.records.get(f"error#{key}")
     assert error["errorType"] == error_type and error["retryCount"] == 1
@@ -72,5 +72,5 @@ def test_bad_upload_is_a_clear_recorded_failure(batch, pipeline, media, key, con
 
 def test_good_uploads_in_the_same_run_are_unaffected_and_it_is_quick(batch):
     outcomes, _, elapsed = batch
-    assert all(outcomes[key].status == COMPLETE for key, _ in GOOD)
+    assert all(outcomes[key].status == Result.COMPLETE for key, _ in GOOD)
     assert elapsed < 30  # "in seconds", generous for shared machines

@@ -10,7 +10,7 @@ import pytest
 
 from imgproc.core import EventHint, process_object, process_safely
 from imgproc.errors import TransientError
-from imgproc.outcome import COMPLETE, FAILED, IGNORED, RETRY, SKIPPED
+from imgproc.outcome import Result
 from tests.support.images import (
     decompression_bomb_png,
     jpeg_with_orientation,
@@ -31,7 +31,7 @@ def variant_files(media, key):
 def test_complete_record_and_variants_as_the_contract_says(pipeline, media, upload):
     upload("uploads/u1/IMG 1.JPG", jpeg_with_orientation(6, 600, 400))
     outcome = process_object(pipeline, "uploads/u1/IMG 1.JPG")
-    assert outcome.status == COMPLETE
+    assert outcome.status == Result.COMPLETE
 
     record = pipeline.records.get("uploads/u1/IMG 1.JPG")
     assert record["type"] == "IMAGE_METADATA" and record["status"] == "COMPLETE"
@@ -74,10 +74,10 @@ def test_up_to_date_originals_are_skipped_unless_forced(pipeline, upload):
     upload("uploads/a.jpg", plain_jpeg())
     first = process_object(pipeline, "uploads/a.jpg")
     again = process_object(pipeline, "uploads/a.jpg")
-    assert again.status == SKIPPED
+    assert again.status == Result.SKIPPED
     assert pipeline.records.get("uploads/a.jpg")["processedAt"] == first.record["processedAt"]
     forced = process_object(pipeline, "uploads/a.jpg", force=True)
-    assert forced.status == COMPLETE
+    assert forced.status == Result.COMPLETE
 
 
 def test_changed_original_is_processed_again(pipeline, media, upload):
@@ -86,7 +86,7 @@ def test_changed_original_is_processed_again(pipeline, media, upload):
     time.sleep(0.01)
     upload("uploads/a.jpg", plain_jpeg(colour=(0, 0, 255)))
     outcome = process_object(pipeline, "uploads/a.jpg")
-    assert outcome.status == COMPLETE
+    assert outcome.status == Result.COMPLETE
     small = open_bytes((media / "processed/uploads/a.jpg/small.jpg").read_bytes())
     assert small.getpixel((10, 10))[2] > 200  # blue now
 
@@ -97,14 +97,14 @@ def test_changed_config_is_processed_again(pipeline, upload):
     upload("uploads/a.jpg", plain_jpeg())
     process_object(pipeline, "uploads/a.jpg")
     pipeline.config = replace(pipeline.config, background="#000000")
-    assert process_object(pipeline, "uploads/a.jpg").status == COMPLETE
+    assert process_object(pipeline, "uploads/a.jpg").status == Result.COMPLETE
 
 
 @pytest.mark.parametrize("key", ["processed/uploads/a.jpg/small.jpg", "processed/x.jpg"])
 def test_outputs_are_never_processed(pipeline, media, upload, key):
     upload(key, plain_jpeg())
     outcome = process_object(pipeline, key)
-    assert outcome.status == IGNORED
+    assert outcome.status == Result.IGNORED
     assert pipeline.records.get(key) is None
     assert not (media / "processed" / key).exists()
 
@@ -112,7 +112,7 @@ def test_outputs_are_never_processed(pipeline, media, upload, key):
 def test_a_missing_original_resurrects_nothing(pipeline, media):
     # a late duplicate create event after the delete
     outcome = process_object(pipeline, "uploads/gone.jpg", event=EventHint(etag="abc"))
-    assert outcome.status == IGNORED
+    assert outcome.status == Result.IGNORED
     assert pipeline.records.get("uploads/gone.jpg") is None
     assert pipeline.records.get("error#uploads/gone.jpg") is None
     assert not (media / "processed").exists()
@@ -120,7 +120,7 @@ def test_a_missing_original_resurrects_nothing(pipeline, media):
 
 def test_non_image_extensions_are_not_candidates(pipeline, upload):
     upload("uploads/notes.txt", b"hello")
-    assert process_object(pipeline, "uploads/notes.txt").status == IGNORED
+    assert process_object(pipeline, "uploads/notes.txt").status == Result.IGNORED
     assert pipeline.records.get("error#uploads/notes.txt") is None
 
 
@@ -130,7 +130,7 @@ def test_non_image_extensions_are_not_candidates(pipeline, upload):
 def test_bad_picture_is_recorded_once_per_attempt_and_cleared_on_success(pipeline, upload):
     upload("uploads/a.jpg", b"this is text, not a JPEG")
     outcome = process_object(pipeline, "uploads/a.jpg")
-    assert outcome.status == FAILED and outcome.error_type == "UnsupportedFormat"
+    assert outcome.status == Result.FAILED and outcome.error_type == "UnsupportedFormat"
     error = pipeline.records.get("error#uploads/a.jpg")
     assert error["type"] == "PROCESSING_ERROR"
     assert error["key"] == "uploads/a.jpg" and error["bucket"] == pipeline.originals.name
@@ -138,13 +138,13 @@ def test_bad_picture_is_recorded_once_per_attempt_and_cleared_on_success(pipelin
     assert pipeline.records.get("uploads/a.jpg")["status"] == "FAILED"
 
     # an unchanged bad picture is not retried by default, but is when forced
-    assert process_object(pipeline, "uploads/a.jpg").status == SKIPPED
+    assert process_object(pipeline, "uploads/a.jpg").status == Result.SKIPPED
     process_object(pipeline, "uploads/a.jpg", force=True)
     assert pipeline.records.get("error#uploads/a.jpg")["retryCount"] == 2
 
     # the user fixes the upload: the error record goes away
     upload("uploads/a.jpg", plain_jpeg())
-    assert process_object(pipeline, "uploads/a.jpg").status == COMPLETE
+    assert process_object(pipeline, "uploads/a.jpg").status == Result.COMPLETE
     assert pipeline.records.get("error#uploads/a.jpg") is None
     assert "error" not in pipeline.records.get("uploads/a.jpg")
 
@@ -155,7 +155,7 @@ def test_failure_after_success_keeps_published_variants(pipeline, media, upload)
     time.sleep(0.01)
     upload("uploads/a.jpg", plain_jpeg()[:300])  # truncated re-upload
     outcome = process_object(pipeline, "uploads/a.jpg")
-    assert outcome.status == FAILED
+    assert outcome.status == Result.FAILED
     record = pipeline.records.get("uploads/a.jpg")
     assert record["status"] == "FAILED" and "truncated" in record["error"]
     assert len(record["processedVariants"]) == 6
@@ -172,7 +172,7 @@ def test_file_over_the_size_limit_is_refused_before_reading(pipeline, upload, mo
     monkeypatch.setattr(pipeline.originals, "get", lambda *a, **k: reads.append(a) or
                         original_get(*a, **k))
     outcome = process_object(pipeline, "uploads/big.jpg")
-    assert outcome.status == FAILED and outcome.error_type == "FileTooLarge"
+    assert outcome.status == Result.FAILED and outcome.error_type == "FileTooLarge"
     assert "over the limit of 1,000 bytes" in outcome.message
     assert reads == []
 
@@ -182,7 +182,7 @@ def test_decompression_bomb_is_refused_from_the_header(pipeline, upload):
     started = time.monotonic()
     outcome = process_object(pipeline, "uploads/bomb.png")
     assert time.monotonic() - started < 2
-    assert outcome.status == FAILED and outcome.error_type == "TooManyPixels"
+    assert outcome.status == Result.FAILED and outcome.error_type == "TooManyPixels"
     assert "20000×20000" in outcome.message and "100.0 megapixels" in outcome.message
 
 
@@ -214,7 +214,7 @@ def test_a_put_failing_midway_is_retryable_and_records_nothing(pipeline, upload)
     assert pipeline.records.get("uploads/a.jpg") is None
     assert pipeline.records.get("error#uploads/a.jpg") is None
     outcome = process_safely(pipeline, "uploads/a.jpg")  # the retry succeeds
-    assert outcome.status == COMPLETE
+    assert outcome.status == Result.COMPLETE
 
 
 def test_unreachable_original_store_is_retry_not_missing(pipeline, upload, monkeypatch):
@@ -225,7 +225,7 @@ def test_unreachable_original_store_is_retry_not_missing(pipeline, upload, monke
 
     monkeypatch.setattr(pipeline.originals, "head", throttled)
     outcome = process_safely(pipeline, "uploads/a.jpg")
-    assert outcome.status == RETRY and outcome.retryable
+    assert outcome.status == Result.RETRY and outcome.retryable
     assert pipeline.records.get("uploads/a.jpg") is None
 
 
@@ -243,7 +243,7 @@ def test_an_older_version_never_overwrites_a_newer_record(pipeline, media, uploa
     os.utime(path, (old, old))
     outcome = process_object(pipeline, "uploads/a.jpg")
     # THEN nothing goes back in time
-    assert outcome.status == SKIPPED
+    assert outcome.status == Result.SKIPPED
     assert pipeline.records.get("uploads/a.jpg")["source"] == newer["source"]
     small = open_bytes((media / "processed/uploads/a.jpg/small.jpg").read_bytes())
     assert small.getpixel((10, 10))[2] > 200
@@ -261,7 +261,7 @@ def test_sequencer_orders_versions_uploaded_in_the_same_instant(pipeline, media,
     stale = pipeline.originals.head("uploads/a.jpg")
     outcome = process_object(pipeline, "uploads/a.jpg",
                              event=EventHint(etag=stale.etag, sequencer="00A1"))
-    assert outcome.status == SKIPPED
+    assert outcome.status == Result.SKIPPED
     assert pipeline.records.get("uploads/a.jpg")["source"]["etag"] == info.etag
 
 
@@ -272,14 +272,14 @@ def test_event_sequencer_is_kept_only_for_the_bytes_it_describes(pipeline, uploa
 
 
 def test_one_bad_original_never_stops_the_others(pipeline, upload):
-    from imgproc.batch import process_many
+    from imgproc.core import process_many
 
     upload("uploads/1.jpg", plain_jpeg())
     upload("uploads/2.jpg", b"")
     upload("uploads/3.png", transparent_png())
     outcomes = process_many(pipeline, ["uploads/1.jpg", "uploads/2.jpg", "uploads/3.png"],
                             workers=2)
-    assert [o.status for o in outcomes] == [COMPLETE, FAILED, COMPLETE]
+    assert [o.status for o in outcomes] == [Result.COMPLETE, Result.FAILED, Result.COMPLETE]
     assert "empty (0 bytes)" in outcomes[1].message
 
 
@@ -289,6 +289,6 @@ def test_a_picture_over_the_time_budget_fails_clearly(pipeline, upload):
     pipeline.config = replace(pipeline.config, time_budget=0.0001)
     upload("uploads/slow.jpg", plain_jpeg(3000, 2000))
     outcome = process_object(pipeline, "uploads/slow.jpg")
-    assert outcome.status == FAILED and outcome.error_type == "TooSlow"
+    assert outcome.status == Result.FAILED and outcome.error_type == "TooSlow"
     assert "0.0001 s time budget" in outcome.message
     assert pipeline.records.get("error#uploads/slow.jpg")["errorType"] == "TooSlow"

@@ -7,7 +7,7 @@ import pytest
 from imgproc.config import Config
 from imgproc.core import process_object
 from imgproc.keys import decode_event_key, is_candidate, metadata_value, original_of, variant_key
-from imgproc.outcome import COMPLETE
+from imgproc.outcome import Result
 from tests.support.images import plain_jpeg, transparent_png
 
 CONFIG = Config()
@@ -20,7 +20,7 @@ CONFIG = Config()
 )
 def test_odd_keys_process_and_land_in_their_own_folder(pipeline, media, upload, key):
     upload(key, plain_jpeg())
-    assert process_object(pipeline, key).status == COMPLETE
+    assert process_object(pipeline, key).status == Result.COMPLETE
     assert (media / "processed" / key / "small.jpg").is_file()
     record = pipeline.records.get(key)
     assert record["processedVariants"][0]["key"].startswith(f"processed/{key}/")

@@ -309,7 +309,7 @@ def test_a_failed_head_is_transient_never_does_not_exist(aws, monkeypatch, code,
 
 
 def test_remote_reprocess_message_with_force_redoes_an_up_to_date_original(aws):
-    from imgproc.remote import s3_created_message
+    from imgproc.aws.fanout import s3_created_message
 
     s3, dynamodb = aws
     put(s3, KEY, plain_jpeg())

@@ -77,7 +77,7 @@ def test_manifest_is_rewritten_on_every_outcome(pipeline, media, upload):
 
 
 def test_verify_reports_a_missing_manifest_and_fix_restores_it(pipeline, media, upload):
-    from imgproc.verify import find_problems
+    from imgproc.core.problems import find_problems
 
     upload("uploads/a.jpg", plain_jpeg())
     process_object(pipeline, "uploads/a.jpg")

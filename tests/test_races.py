@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from imgproc.core import EventHint, Pipeline, process_object, remove_object
-from imgproc.outcome import COMPLETE, DELETED, IGNORED
+from imgproc.outcome import Result
 from imgproc.stores.dynamodb import DynamoRecordStore
 from imgproc.stores.s3 import S3ObjectStore
 from tests.aws_fixtures import BUCKET, TABLE
@@ -66,7 +66,7 @@ def test_reupload_during_a_render_ends_with_the_new_version_everywhere(world, se
     def reupload():
         put = s3.put_object(Bucket=BUCKET, Key=KEY, Body=plain_jpeg(300, 900, (0, 0, 255)))
         hint = EventHint(etag=put["ETag"].strip('"'), sequencer="0002" if sequencers else None)
-        assert process_object(worker_b, KEY, event=hint).status == COMPLETE
+        assert process_object(worker_b, KEY, event=hint).status == Result.COMPLETE
 
     worker_a = Pipeline(Interleaved(BUCKET, reupload), plain, records)
     hint = EventHint(etag=etag_1, sequencer="0001" if sequencers else None)
@@ -86,11 +86,11 @@ def test_delete_during_a_render_leaves_nothing(world):
 
     def delete():
         s3.delete_object(Bucket=BUCKET, Key=KEY)
-        assert remove_object(worker_b, KEY).status == DELETED
+        assert remove_object(worker_b, KEY).status == Result.DELETED
 
     worker_a = Pipeline(Interleaved(BUCKET, delete), plain, records)
     outcome = process_object(worker_a, KEY, event=EventHint(etag=etag_1, sequencer="0001"))
-    assert outcome.status == IGNORED
+    assert outcome.status == Result.IGNORED
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix="processed/").get("KeyCount", 0) == 0
     assert records.get(KEY) is None and records.get(f"{KEY}#placeholder") is None
 
@@ -101,5 +101,5 @@ def test_a_late_create_event_cleans_up_what_a_racing_run_left(world):
     process_object(pipeline, KEY)
     s3.delete_object(Bucket=BUCKET, Key=KEY)  # the delete event was lost
     outcome = process_object(pipeline, KEY, event=EventHint(etag=etag_1))
-    assert outcome.status == IGNORED and "removed 7 leftover" in outcome.message
+    assert outcome.status == Result.IGNORED and "removed 7 leftover" in outcome.message
     assert records.get(KEY) is None

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
 from imgproc import records as rec
-from imgproc.aws import AwsSettings
+from imgproc.aws.clients import AwsSettings
 from imgproc.errors import BadImage, TransientError
 from imgproc.keys import error_id
 from imgproc.stores import SqliteRecordStore
@@ -70,7 +70,7 @@ def image(key: str = "uploads/u1/IMG 1.JPG", last_modified: str = "2024-05-01T10
          "size": 9876},
     ]
     return rec.image_record(
-        key=key, status=rec.PARTIAL, source=rec.source_of("media", info, sequencer),
+        key=key, source=rec.source_of("media", info, sequencer),
         size=info.size, rendition=rendition, variants=variants, config_hash="c0ffee",
         duration_ms=812, processed_at="2024-05-01T10:00:01.250Z",
     )
@@ -107,7 +107,7 @@ def test_put_replaces(store):
 def test_put_unless_newer_writes_when_absent_equal_or_newer(store):
     first = image(last_modified="2024-05-01T10:00:00.000000Z")
     assert store.put_unless_newer(first) is True
-    again = {**first, "status": rec.COMPLETE}
+    again = {**first, "status": rec.Status.COMPLETE}
     assert store.put_unless_newer(again) is True
     newer = {**image(last_modified="2024-05-02T10:00:00.000000Z"), "size": 1}
     assert store.put_unless_newer(newer) is True
@@ -117,7 +117,7 @@ def test_put_unless_newer_writes_when_absent_equal_or_newer(store):
 def test_put_unless_newer_never_goes_back_in_time(store):
     newer = image(last_modified="2024-05-02T10:00:00.000000Z")
     store.put(newer)
-    older = {**image(last_modified="2024-05-01T10:00:00.000000Z"), "status": rec.COMPLETE}
+    older = {**image(last_modified="2024-05-01T10:00:00.000000Z"), "status": rec.Status.COMPLETE}
     assert store.put_unless_newer(older) is False
     assert store.get(newer["id"]) == newer
     same_time_lower_sequencer = image(sequencer="0055AED6DCD9028100")
@@ -125,9 +125,9 @@ def test_put_unless_newer_never_goes_back_in_time(store):
 
 
 def test_put_unless_newer_over_a_record_without_order(store):
-    store.put({"id": "k", "type": rec.IMAGE, "sourceOrder": None})
+    store.put({"id": "k", "type": rec.RecordType.IMAGE, "sourceOrder": None})
     assert store.put_unless_newer(image(key="k")) is True
-    store.put({"id": "j", "type": rec.IMAGE})
+    store.put({"id": "j", "type": rec.RecordType.IMAGE})
     assert store.put_unless_newer(image(key="j")) is True
 
 
@@ -158,11 +158,11 @@ def test_scan_by_type_and_errors(store):
         ["uploads/a.jpg", "uploads/a.jpg#placeholder", error_id("uploads/b.jpg"),
          error_id("uploads/c.jpg"), rec.TRIGGERS_ID]
     )
-    assert [r["id"] for r in store.scan(rec.IMAGE)] == ["uploads/a.jpg"]
+    assert [r["id"] for r in store.scan(rec.RecordType.IMAGE)] == ["uploads/a.jpg"]
     assert list(store.scan("NO_SUCH_TYPE")) == []
     errors = sorted(store.errors(), key=lambda r: r["key"])
     assert [r["key"] for r in errors] == ["uploads/b.jpg", "uploads/c.jpg"]
-    assert all(r["type"] == rec.ERROR and r["retryCount"] == 1 for r in errors)
+    assert all(r["type"] == rec.RecordType.ERROR and r["retryCount"] == 1 for r in errors)
 
 
 # --- DynamoDB only -------------------------------------------------------------------------
@@ -249,7 +249,7 @@ def test_many_deletes(aws):
     store = DynamoRecordStore(TABLE, dynamodb=aws)
     ids = [f"uploads/{i:03}.jpg" for i in range(60)]
     for record_id in ids:
-        store.put({"id": record_id, "type": rec.IMAGE})
+        store.put({"id": record_id, "type": rec.RecordType.IMAGE})
     store.delete(record_id for record_id in [*ids[:55], "uploads/none.jpg"])
     assert sorted(r["id"] for r in store.scan()) == ids[55:]
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from imgproc.core import process_safely
-from imgproc.outcome import COMPLETE, FAILED, IGNORED
+from imgproc.outcome import Result
 from tests.support.images import plain_jpeg
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "imgproc"
@@ -35,9 +35,9 @@ def files_under(root: Path) -> set[Path]:
 def test_hostile_keys_fail_cleanly_and_write_nothing_outside(tmp_path, pipeline, media, key):
     outside_before = files_under(tmp_path) - files_under(media)
     outcome = process_safely(pipeline, key)
-    assert outcome.status in (FAILED, IGNORED), outcome
+    assert outcome.status in (Result.FAILED, Result.IGNORED), outcome
     assert "Traceback" not in outcome.message
-    if outcome.status == FAILED:  # recorded, with the reason
+    if outcome.status == Result.FAILED:  # recorded, with the reason
         assert pipeline.records.get(f"error#{key}")["errorType"] == "BadKey"
     assert files_under(tmp_path) - files_under(media) == outside_before
     for path in files_under(media):
@@ -52,7 +52,7 @@ def test_symlinked_original_outside_the_root_is_refused(tmp_path, pipeline, medi
     (media / "uploads").mkdir()
     os.symlink(secret, media / "uploads" / "link.jpg")
     outcome = process_safely(pipeline, "uploads/link.jpg")
-    assert outcome.status == FAILED and outcome.error_type == "BadKey"
+    assert outcome.status == Result.FAILED and outcome.error_type == "BadKey"
     assert "outside" in outcome.message
     published = media / "processed" / "uploads" / "link.jpg"
     assert [p.name for p in published.iterdir()] == ["manifest.json"]  # the failure, no pixels
@@ -64,15 +64,15 @@ def test_symlinked_output_folder_is_never_written_through(tmp_path, pipeline, me
     os.symlink(elsewhere, media / "processed")
     upload("uploads/a.jpg", plain_jpeg())
     outcome = process_safely(pipeline, "uploads/a.jpg")
-    assert outcome.status == FAILED
+    assert outcome.status == Result.FAILED
     assert list(elsewhere.iterdir()) == []
 
 
 def test_ordinary_odd_keys_still_work(pipeline, upload):
     upload("uploads/..hidden..jpg", plain_jpeg())
     upload("uploads/dots.in.name.JPG", plain_jpeg())
-    assert process_safely(pipeline, "uploads/..hidden..jpg").status == COMPLETE
-    assert process_safely(pipeline, "uploads/dots.in.name.JPG").status == COMPLETE
+    assert process_safely(pipeline, "uploads/..hidden..jpg").status == Result.COMPLETE
+    assert process_safely(pipeline, "uploads/dots.in.name.JPG").status == Result.COMPLETE
 
 
 def test_no_shell_or_eval_of_user_controlled_strings():

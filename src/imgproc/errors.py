@@ -8,12 +8,24 @@ Lambda into batch failures; nothing below those edges decides either.
 
 from __future__ import annotations
 
+import re
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The CLI's exit codes, the contract's."""
+
+    OK = 0
+    PROBLEM = 1  # an item failed, a check found a problem, or a record is not COMPLETE
+    USAGE = 2  # usage or configuration
+    TIMEOUT = 3  # `status --wait` gave up
+
 
 class ImgprocError(Exception):
     """Base of every error imgproc raises on purpose; `str(err)` is one human sentence."""
 
     retryable = False
-    exit_code = 1
+    exit_code = ExitCode.PROBLEM
 
     @property
     def error_type(self) -> str:
@@ -26,7 +38,7 @@ class ImgprocError(Exception):
 class ConfigError(ImgprocError):
     """A configuration value or command-line combination that cannot work."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 # --- permanent: the picture itself is bad -------------------------------------------------
@@ -86,3 +98,24 @@ class StaleWrite(TransientError):
 
 class NotFound(ImgprocError):
     """A key or record the user named does not exist."""
+
+
+# --- what a library said, fit for a user ----------------------------------------------------
+
+_OBJECT_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")
+
+
+def library_words(exc: Exception) -> str:
+    """A decoder's or encoder's reason in at most 200 characters, fit for a user.
+
+    libvips (a pyvips `Error` with a `detail`): the last line of its detail ("webp2vips:
+    unable to read pixels" becomes "unable to read pixels"), not pyvips' own "unable to write
+    to memory". Anything else: its text with Python object reprs ("<… at 0x…>") removed.
+    """
+    detail = getattr(exc, "detail", None)
+    if isinstance(detail, str):
+        lines = [line.strip() for line in detail.splitlines() if line.strip()]
+        text = re.sub(r"^\w+: ", "", lines[-1]) if lines else str(getattr(exc, "message", ""))
+    else:
+        text = _OBJECT_REPR.sub("the data", str(exc)).strip()
+    return text[:200] or type(exc).__name__

@@ -20,16 +20,11 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 
-from . import envvars
-from .aws import AwsSettings
-from .cdn import Invalidator, url_builder
-from .config import load_config
+from .aws.events import EventKind, ObjectEvent, parse_event, parse_sqs_body
 from .core import EventHint, Pipeline, process_object, remove_object, safely
-from .errors import ConfigError, TransientError
-from .events import REMOVED, TEST, ObjectEvent, parse_event, parse_sqs_body
-from .outcome import IGNORED, Outcome
-from .stores.dynamodb import DynamoRecordStore
-from .stores.s3 import S3ObjectStore
+from .errors import TransientError
+from .outcome import Outcome, Result
+from .wiring import PipelineSettings, build_pipeline
 
 NAMESPACE = "imgproc"
 logger = Logger(service="imgproc")
@@ -65,18 +60,19 @@ def _handle_sqs_record(record) -> None:
 
 def _handle(object_event: ObjectEvent) -> Outcome:
     metrics.add_metric(name="Events", unit=MetricUnit.Count, value=1)
-    if object_event.kind == TEST:
+    if object_event.kind == EventKind.TEST:
         logger.info("ignoring s3:TestEvent", extra={"bucket": object_event.bucket})
-        return Outcome("", IGNORED, "s3:TestEvent")
+        return Outcome("", Result.IGNORED, "s3:TestEvent")
     pipeline = pipeline_for(object_event.bucket)
     key = object_event.key
     if not key.startswith(pipeline.config.input_prefix):
-        outcome = Outcome(key, IGNORED, f"outside the input prefix {pipeline.config.input_prefix}")
-    elif object_event.kind == REMOVED:
+        outcome = Outcome(key, Result.IGNORED,
+                          f"outside the input prefix {pipeline.config.input_prefix}")
+    elif object_event.kind == EventKind.REMOVED:
         outcome = safely(remove_object, pipeline, key)
     else:
         hint = EventHint(etag=object_event.etag, version_id=object_event.version_id,
-                         sequencer=object_event.sequencer, size=object_event.size)
+                         sequencer=object_event.sequencer)
         outcome = safely(process_object, pipeline, key, event=hint, force=object_event.force)
     _observe(object_event, outcome)
     return outcome
@@ -85,22 +81,7 @@ def _handle(object_event: ObjectEvent) -> Outcome:
 def pipeline_for(bucket: str) -> Pipeline:
     """One pipeline per bucket, built on first use and kept for the container's life."""
     if bucket not in _pipelines:
-        settings = AwsSettings.from_env()
-        table = os.environ.get(envvars.METADATA_TABLE)
-        if not table:
-            raise ConfigError(f"{envvars.METADATA_TABLE} is not set; the function needs a table.")
-        config = load_config()
-        objects = S3ObjectStore(bucket, settings)
-        distribution_id = os.environ.get(envvars.CLOUDFRONT_DISTRIBUTION_ID)
-        _pipelines[bucket] = Pipeline(
-            originals=objects,
-            outputs=objects,
-            records=DynamoRecordStore(table, settings),
-            config=config,
-            url_for=url_builder(os.environ.get(envvars.CLOUDFRONT_DOMAIN)),
-            on_replaced=Invalidator(distribution_id, config, settings) if distribution_id
-            else None,
-        )
+        _pipelines[bucket] = build_pipeline(PipelineSettings.for_lambda(bucket, os.environ))
     return _pipelines[bucket]
 
 
@@ -115,7 +96,7 @@ def _observe(object_event: ObjectEvent, outcome: Outcome) -> None:
         fields["errorType"] = outcome.error_type
     (logger.warning if not outcome.ok else logger.info)("object processed", extra=fields)
     metrics.add_metric(name="Objects", unit=MetricUnit.Count, value=1)
-    if outcome.status in ("COMPLETE", "PARTIAL"):
+    if outcome.status.rendered:
         variants = record.get("processedVariants", [])
         metrics.add_metric(name="Duration", unit=MetricUnit.Milliseconds,
                            value=outcome.duration_ms)
@@ -123,8 +104,8 @@ def _observe(object_event: ObjectEvent, outcome: Outcome) -> None:
         metrics.add_metric(name="BytesOut", unit=MetricUnit.Bytes,
                            value=sum(v["size"] for v in variants))
         metrics.add_metric(name="Variants", unit=MetricUnit.Count, value=len(variants))
-    if outcome.status in ("FAILED", "RETRY"):
-        name = "PermanentFailures" if outcome.status == "FAILED" else "TransientFailures"
+    if outcome.status in (Result.FAILED, Result.RETRY):
+        name = "PermanentFailures" if outcome.status == Result.FAILED else "TransientFailures"
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         with single_metric(name="Failures", unit=MetricUnit.Count, value=1,
                            namespace=NAMESPACE, default_dimensions=metrics.default_dimensions

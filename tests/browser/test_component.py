@@ -18,7 +18,7 @@ import pytest
 
 from imgproc.config import Config
 from imgproc.core import Pipeline, process_object
-from imgproc.preview import make_server
+from imgproc.web.server import make_server
 from imgproc.stores import DirectoryStore, SqliteRecordStore
 from tests.support.images import plain_jpeg
 

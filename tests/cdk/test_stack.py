@@ -216,7 +216,7 @@ def test_no_email_subscription_without_the_context_value(tmp_path):
 
 
 def test_outputs_are_what_the_cli_reads(synthesized):
-    from imgproc.stack import OUTPUT_FIELDS
+    from imgproc.aws.stack_outputs import OUTPUT_FIELDS
 
     _stack, outdir = synthesized
     import json

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import math
-import re
 import warnings
 
 from PIL import Image, ImageFile
 
-from ..errors import CorruptImage
+from ..errors import CorruptImage, library_words
 from .plugins import load_plugin
 from .vips import decode_webp
 
@@ -93,12 +92,5 @@ def _pillow_format(fmt: str) -> str:
     return "HEIF" if fmt == "heif" else fmt.upper()
 
 
-_OBJECT_REPR = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>")
-
-
-def library_words(exc: Exception) -> str:
-    """What a library said, fit for a user: no Python object reprs ("<… at 0x…>"), short."""
-    text = _OBJECT_REPR.sub("the data", str(exc)).strip() or type(exc).__name__
-    return text[:200]
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from ..config import Config
-from ..errors import BadImage, VariantFailed
+from ..errors import BadImage, VariantFailed, library_words
 from .colour import srgb_converter, to_working_mode
-from .decode import decode, library_words, open_image
+from .decode import decode, open_image
 from .encode import encode
 from .flatten import flatten
 from .geometry import Plan, decode_scale, plan_variant
@@ -32,7 +32,6 @@ class RenderedVariant:
     name: str
     format: str
     content_type: str
-    extension: str
     width: int
     height: int
     data: bytes
@@ -141,7 +140,6 @@ def render_variants(
             name=variant.name,
             format=variant.format,
             content_type=variant.content_type,
-            extension=variant.extension,
             width=pixels.width,
             height=pixels.height,
             data=data,

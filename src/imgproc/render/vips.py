@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 
 from PIL import Image
 
-from ..errors import CorruptImage, VariantFailed
+from ..errors import CorruptImage, VariantFailed, library_words
 
 # Bands of the two modes that reach resampling and encoding (colour.to_working_mode).
 _BANDS = {"RGB": 3, "RGBA": 4}
@@ -113,7 +112,8 @@ def decode_webp(data: bytes, scale: float) -> Image.Image:
         vimage = pyvips.Image.webpload_buffer(data, scale=scale, access="sequential")
         return to_pillow(vimage, "RGBA" if vimage.bands == 4 else "RGB")
     except pyvips.Error as exc:
-        raise CorruptImage(f"The WebP data is truncated or corrupt ({_words(exc)}).") from None
+        words = library_words(exc)
+        raise CorruptImage(f"The WebP data is truncated or corrupt ({words}).") from None
 
 
 def encode_jpeg(image: Image.Image, quality: int, effort: int) -> bytes:
@@ -130,12 +130,5 @@ def encode_jpeg(image: Image.Image, quality: int, effort: int) -> bytes:
             trellis_quant=True, overshoot_deringing=True, quant_table=3,
             optimize_scans=effort >= 6, keep=pyvips.enums.ForeignKeep.NONE)
     except pyvips.Error as exc:
-        raise VariantFailed(f"The JPEG encoder failed: {_words(exc)}.") from None
+        raise VariantFailed(f"The JPEG encoder failed: {library_words(exc)}.") from None
 
-
-def _words(exc) -> str:
-    """What libvips said went wrong: the last line of its detail ("webp2vips: unable to read
-    pixels" becomes "unable to read pixels"), not pyvips' "unable to write to memory"."""
-    lines = [line.strip() for line in (exc.detail or "").splitlines() if line.strip()]
-    text = re.sub(r"^\w+: ", "", lines[-1]) if lines else exc.message
-    return text[:200] or type(exc).__name__

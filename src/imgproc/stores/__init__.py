@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..aws import AwsSettings
+from ..aws.clients import AwsSettings
 from ..errors import ConfigError
 from .base import ObjectInfo, ObjectStore, RecordStore, StoredObject
 from .directory import META_DIR, DirectoryStore

@@ -23,10 +23,10 @@ from decimal import Decimal
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..aws import AwsSettings, client, error_code
+from ..aws.clients import AwsSettings, client, error_code
 from ..errors import TransientError
+from ..records import RecordType
 
-ERROR_TYPE = "PROCESSING_ERROR"
 # A sparse global secondary index with partition key `key`, which only error records have.
 # Assumed to project ALL attributes (as the stack's does): index scans return whole records.
 ERROR_INDEX = "errors"
@@ -117,7 +117,7 @@ class DynamoRecordStore:
             only_errors = {
                 "FilterExpression": "#type = :type",
                 "ExpressionAttributeNames": {"#type": "type"},
-                "ExpressionAttributeValues": {":type": {"S": ERROR_TYPE}},
+                "ExpressionAttributeValues": {":type": {"S": RecordType.ERROR.value}},
             }
             try:
                 # No ConsistentRead: global secondary indexes refuse it (ValidationException).
@@ -126,7 +126,7 @@ class DynamoRecordStore:
                 return
             except _NoSuchIndex:
                 self._has_error_index = False
-        yield from self.scan(ERROR_TYPE)
+        yield from self.scan(RecordType.ERROR)
 
     # --- calls -----------------------------------------------------------------------------
 

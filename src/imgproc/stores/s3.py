@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..aws import AwsSettings, client, error_code, http_status
+from ..aws.clients import AwsSettings, client, error_code, http_status
 from ..errors import TransientError
 from .base import ObjectInfo, StoredObject
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import TransientError
+from ..records import RecordType
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -24,7 +25,6 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_type ON records (type, id);
 """
-ERROR_TYPE = "PROCESSING_ERROR"
 
 
 class SqliteRecordStore:
@@ -78,7 +78,7 @@ class SqliteRecordStore:
             yield json.loads(body)
 
     def errors(self) -> Iterator[dict]:
-        return self.scan(ERROR_TYPE)
+        return self.scan(RecordType.ERROR)
 
     # --- connections ----------------------------------------------------------------------
 

@@ -7,10 +7,10 @@ from contextlib import nullcontext
 
 import click
 
-from ..cli import AppContext, json_option, wants_json
-from ..console import emit_json, err, out, record_table
-
-DONE = {"COMPLETE", "FAILED", "PARTIAL"}
+from ..errors import ExitCode
+from ..records import Status, is_done
+from .app import App, exit_with, json_option, pass_app, wants_json
+from .console import emit_json, err, out, record_table
 
 
 @click.command()
@@ -19,26 +19,25 @@ DONE = {"COMPLETE", "FAILED", "PARTIAL"}
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait with --wait (exit 3 when exceeded).")
 @json_option
-@click.pass_context
-def status(ctx: click.Context, key: str, wait: bool, timeout: float, json_here: bool) -> None:
+@pass_app
+def status(app: App, key: str, wait: bool, timeout: float, json_here: bool) -> None:
     """Show the record of KEY (exit 1 when unknown or not COMPLETE)."""
-    app: AppContext = ctx.obj
-    as_json = wants_json(ctx, json_here)
+    as_json = wants_json(app, json_here)
     records = app.pipeline().records
     record = records.get(key)
-    if wait and (record is None or record.get("status") not in DONE):
+    if wait and not is_done(record):
         record = _wait(records, key, timeout, spinner=not as_json)
-        if record is None or record.get("status") not in DONE:
+        if not is_done(record):
             err.print(f"[yellow]Timed out[/] after {timeout:g} s waiting for {key}.")
-            ctx.exit(3)
+            exit_with(ExitCode.TIMEOUT)
     if record is None:
         err.print(f"[red]Error:[/] no record for {key!r} (never processed, or not an original).")
-        ctx.exit(1)
+        exit_with(ExitCode.PROBLEM)
     if as_json:
         emit_json(record)
     else:
         out.print(record_table(record))
-    ctx.exit(0 if record.get("status") == "COMPLETE" else 1)
+    exit_with(ExitCode.OK if record.get("status") == Status.COMPLETE else ExitCode.PROBLEM)
 
 
 def _wait(records, key: str, timeout: float, spinner: bool) -> dict | None:
@@ -47,7 +46,7 @@ def _wait(records, key: str, timeout: float, spinner: bool) -> dict | None:
     with err.status(f"waiting for {key}", spinner="dots") if spinner else nullcontext():
         while True:
             record = records.get(key)
-            if record is not None and record.get("status") in DONE:
+            if is_done(record):
                 return record
             remaining = deadline - time.monotonic()
             if remaining <= 0:

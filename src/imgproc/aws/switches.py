@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import error_code
-from .errors import ConfigError, NotFound, TransientError
-from .records import TRIGGERS_ID, now_iso
+from ..errors import ConfigError, NotFound, TransientError
+from ..records import TRIGGERS_ID, triggers_record
+from .clients import error_code
 
-TRIGGERS_TYPE = "TRIGGERS"
 # Configuration key in GetBucketNotificationConfiguration → short kind and its ARN field
 KINDS = {
     "QueueConfigurations": ("Queue", "QueueArn"),
@@ -82,10 +81,7 @@ def disable_triggers(s3, records, bucket: str) -> dict:
         action = "already-disabled" if saved else "nothing-to-disable"
         return {"bucket": bucket, "action": action, "removed": 0,
                 "savedAt": saved.get("savedAt") if saved else None}
-    record = {"id": TRIGGERS_ID, "type": TRIGGERS_TYPE, "bucket": bucket,
-              "configuration": configuration, "savedAt": now_iso()}
-    if saved:  # notifications were re-added since the last disable: keep the older copy too
-        record["previous"] = {k: saved.get(k) for k in ("bucket", "configuration", "savedAt")}
+    record = triggers_record(bucket, configuration, saved)
     records.put(record)  # saved before removing: a failure below loses nothing
     _call(s3.put_bucket_notification_configuration, f"bucket {bucket}", Bucket=bucket,
           NotificationConfiguration={})

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import click
 
-from ..cli import AppContext
-from ..console import note
-from ..errors import ConfigError
-from ..preview import make_server
+from ..errors import ConfigError, ExitCode
 from ..stores import DirectoryStore
+from ..web.server import make_server
+from .app import App, exit_with, pass_app
+from .console import note
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.pass_context
-def preview(ctx: click.Context, host: str, port: int) -> None:
+@pass_app
+def preview(app: App, host: str, port: int) -> None:
     """Serve processed/* like the CDN, and a page showing every original via <imgproc-image>."""
-    app: AppContext = ctx.obj
     pipeline = app.pipeline()
     if not isinstance(pipeline.outputs, DirectoryStore):
         raise ConfigError("preview serves a local directory: pass --bucket ./dir.")
@@ -30,4 +29,4 @@ def preview(ctx: click.Context, host: str, port: int) -> None:
         note("stopped")
     finally:
         server.server_close()
-    ctx.exit(0)
+    exit_with(ExitCode.OK)

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 
-from .keys import decode_event_key
+from ..keys import decode_event_key
 
-CREATED, REMOVED, TEST = "created", "removed", "test"
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    REMOVED = "removed"
+    TEST = "test"  # s3:TestEvent, sent when notifications are configured
 
 
 @dataclass(frozen=True)
 class ObjectEvent:
-    kind: str  # created | removed | test
+    kind: EventKind
     bucket: str = ""
     key: str = ""
     size: int | None = None
@@ -30,13 +35,13 @@ class ObjectEvent:
 def parse_event(event: dict) -> list[ObjectEvent]:
     """A non-SQS Lambda event; raises ValueError for shapes imgproc does not know."""
     if event.get("Event") == "s3:TestEvent":
-        return [ObjectEvent(TEST, bucket=event.get("Bucket", ""))]
+        return [ObjectEvent(EventKind.TEST, bucket=event.get("Bucket", ""))]
     if "Records" in event:
         return [parse_s3_record(record) for record in event["Records"]]
     if event.get("source") == "aws.s3" and "detail" in event:
         return [parse_eventbridge(event)]
     if isinstance(event.get("bucket"), str) and isinstance(event.get("key"), str):
-        return [ObjectEvent(CREATED, bucket=event["bucket"], key=event["key"])]
+        return [ObjectEvent(EventKind.CREATED, bucket=event["bucket"], key=event["key"])]
     raise ValueError(f"unrecognised event with fields {sorted(event)[:8]}")
 
 
@@ -49,7 +54,8 @@ def parse_s3_record(record: dict) -> ObjectEvent:
     name = record.get("eventName", "")
     s3 = record["s3"]
     item = s3["object"]
-    kind = REMOVED if name.startswith(("ObjectRemoved", "s3:ObjectRemoved")) else CREATED
+    kind = (EventKind.REMOVED if name.startswith(("ObjectRemoved", "s3:ObjectRemoved"))
+            else EventKind.CREATED)
     return ObjectEvent(
         kind,
         bucket=s3["bucket"]["name"],
@@ -65,7 +71,7 @@ def parse_s3_record(record: dict) -> ObjectEvent:
 def parse_eventbridge(event: dict) -> ObjectEvent:
     detail = event["detail"]
     item = detail["object"]
-    kind = REMOVED if event.get("detail-type") == "Object Deleted" else CREATED
+    kind = EventKind.REMOVED if event.get("detail-type") == "Object Deleted" else EventKind.CREATED
     return ObjectEvent(
         kind,
         bucket=detail["bucket"]["name"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -25,9 +26,9 @@ class AwsSettings:
     profile: str | None = None
 
     @classmethod
-    def from_env(cls) -> AwsSettings:
-        return cls(endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
-                   region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> AwsSettings:
+        return cls(endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+                   region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"))
 
 
 @functools.lru_cache(maxsize=8)

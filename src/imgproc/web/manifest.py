@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 
+from ..records import Status
+
 MANIFEST_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=5"
-CONTENT_TYPE = "application/json"
+MANIFEST_CONTENT_TYPE = "application/json"
 _VARIANT_FIELDS = ("name", "key", "url", "width", "height", "format", "contentType")
 
 
@@ -31,7 +33,7 @@ def manifest_of(record: dict) -> dict:
         "dominantColor": record.get("dominantColor"),
         "updatedAt": record.get("processedAt"),
     }
-    if record.get("status") == "FAILED":
+    if record.get("status") == Status.FAILED:
         manifest["error"] = record.get("error")
     return manifest
 

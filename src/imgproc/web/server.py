@@ -14,16 +14,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from urllib.parse import unquote, urlsplit
 
-from .config import Config
-from .errors import BadImage
-from .keys import is_candidate
-from .stores.base import ObjectStore, RecordStore
+from ..config import Config
+from ..errors import BadImage
+from ..keys import is_candidate
+from ..stores.base import ObjectStore, RecordStore
 
 COMPONENT_PATH = "/_imgproc/imgproc-image.js"
 
 
 def component_source() -> bytes:
-    return resources.files("imgproc").joinpath("static/imgproc-image.js").read_bytes()
+    return resources.files(__package__).joinpath("static/imgproc-image.js").read_bytes()
 
 
 def demo_page(keys: list[str]) -> bytes:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from .core import Pipeline, process_safely
-from .outcome import Outcome
+from ..outcome import Outcome
+from .guard import process_safely
+from .pipeline import Pipeline
 
 
 def process_many(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from ..batch import process_many
-from ..cli import AppContext, json_option, wants_json
-from ..console import emit_json, note, out
-from ..verify import Problem, delete_orphans, find_problems
+from ..core import process_many
+from ..core.problems import Problem, delete_orphans, find_problems
+from ..errors import ExitCode
+from .app import App, exit_with, json_option, pass_app, wants_json
+from .console import emit_json, note, out
 
 
 @click.command()
@@ -19,11 +20,10 @@ from ..verify import Problem, delete_orphans, find_problems
               help="Delete variants and records whose original no longer exists.")
 @click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64))
 @json_option
-@click.pass_context
-def verify(ctx: click.Context, prefix, deep, fix, delete_orphans_, workers, json_here) -> None:
+@pass_app
+def verify(app: App, prefix, deep, fix, delete_orphans_, workers, json_here) -> None:
     """Check that nothing is missing, stale or orphaned; exit 1 on any problem."""
-    app: AppContext = ctx.obj
-    as_json = wants_json(ctx, json_here)
+    as_json = wants_json(app, json_here)
     pipeline = app.pipeline()
     prefix = prefix or app.config.input_prefix
     problems = find_problems(pipeline, prefix, deep=deep)
@@ -40,7 +40,7 @@ def verify(ctx: click.Context, prefix, deep, fix, delete_orphans_, workers, json
     if mended:
         problems = find_problems(pipeline, prefix, deep=deep)
     _report(problems, as_json)
-    ctx.exit(1 if problems else 0)
+    exit_with(ExitCode.PROBLEM if problems else ExitCode.OK)
 
 
 def _report(problems: list[Problem], as_json: bool) -> None:

@@ -17,9 +17,9 @@ from urllib.parse import quote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import error_code
-from .errors import ConfigError, TransientError
-from .records import now_iso
+from ..errors import ConfigError, TransientError
+from ..records import now_iso
+from .clients import error_code
 
 PRINCIPAL = "imgproc-reprocess"
 BATCH = 10  # SendMessageBatch's limit
@@ -62,10 +62,6 @@ class RemoteResult:
     failed: int
     batches: int
     failures: list[dict] = field(default_factory=list)  # {"key", "code", "message"}
-
-    @property
-    def failed_keys(self) -> list[str]:
-        return [f["key"] for f in self.failures]
 
     def to_json(self) -> dict:
         return {"sent": self.sent, "failed": self.failed, "batches": self.batches,

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import click
 
-from ..batch import process_many
-from ..cli import AppContext, json_option, wants_json
-from ..console import emit_json, exit_code, note, out, outcome_table, progress, summary
-from ..contact_sheet import write_contact_sheet
-from ..core import Pipeline
+from ..core import process_many
 from ..errors import ConfigError
 from ..keys import is_candidate
 from ..stores import DirectoryStore, SqliteRecordStore
 from ..stores.directory import META_DIR
+from ..web.contact_sheet import write_contact_sheet
+from .app import App, exit_with, json_option, pass_app, wants_json
+from .console import emit_json, exit_code, note, out, outcome_table, progress, summary
 
 
 @click.command()
@@ -33,12 +32,11 @@ from ..stores.directory import META_DIR
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Originals processed at once.")
 @json_option
-@click.pass_context
-def process(ctx: click.Context, inputs, out_dir: Path, html: bool, workers: int,
+@pass_app
+def process(app: App, inputs, out_dir: Path, html: bool, workers: int,
             json_here: bool) -> None:
     """Render local files (or every image under a directory) into OUT."""
-    app: AppContext = ctx.obj
-    as_json = wants_json(ctx, json_here)
+    as_json = wants_json(app, json_here)
     out_dir = out_dir.absolute()
     groups = collect_inputs(inputs, out_dir)
     outputs = DirectoryStore(out_dir)
@@ -47,7 +45,8 @@ def process(ctx: click.Context, inputs, out_dir: Path, html: bool, workers: int,
     outcomes, sources = [], {}
     with progress(total, "processing", enabled=not as_json) as advance:
         for root, keys in groups.items():
-            pipeline = Pipeline(DirectoryStore(root), outputs, records, app.config)
+            pipeline = app.pipeline(originals=DirectoryStore(root), outputs=outputs,
+                                    records=records)
             for outcome in process_many(pipeline, keys, workers=workers, force=True,
                                         on_outcome=lambda _: advance()):
                 outcomes.append(outcome)
@@ -67,7 +66,7 @@ def process(ctx: click.Context, inputs, out_dir: Path, html: bool, workers: int,
         out.print(f"Results: {out_dir}/ (variants under processed/, records.json{where})")
     elif not outcomes:
         note("No image files found.")
-    ctx.exit(exit_code(outcomes))
+    exit_with(exit_code(outcomes))
 
 
 def collect_inputs(inputs, out_dir: Path) -> dict[Path, list[str]]:

@@ -10,10 +10,16 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from .. import triggers as ops
-from ..cli import AppContext, json_option, wants_json
-from ..console import emit_json, out
 from ..errors import ConfigError
+from .app import App, json_option, pass_app, wants_json
+from .console import emit_json, out
+
+
+def _switches():
+    """The AWS side, loaded when a triggers command runs: `imgproc --help` needs no botocore."""
+    from ..aws import switches
+
+    return switches
 
 
 @click.group()
@@ -21,13 +27,13 @@ def triggers() -> None:
     """Show, disable, enable, pause or resume what starts processing on AWS."""
 
 
-def _bucket(app: AppContext) -> str:
+def _bucket(app: App) -> str:
     if not app.bucket_name:
         raise ConfigError("triggers needs the bucket: pass --stack NAME or --bucket NAME.")
     return app.bucket_name
 
 
-def _function(app: AppContext, function: str | None) -> str:
+def _function(app: App, function: str | None) -> str:
     name = function or app.stack_outputs.function_name
     if not name:
         raise ConfigError("pause/resume need the function: pass --stack NAME or --function NAME.")
@@ -65,57 +71,53 @@ def _show(result, as_json: bool) -> None:
 @triggers.command()
 @click.option("--function", help="Lambda function name (default: the stack's).")
 @json_option
-@click.pass_context
-def status(ctx: click.Context, function, json_here) -> None:
+@pass_app
+def status(app: App, function, json_here) -> None:
     """What the bucket's notifications and the function's queue mappings are now."""
-    app: AppContext = ctx.obj
     bucket = _bucket(app)
     function = function or app.stack_outputs.function_name
-    result = ops.triggers_status(app.aws_client("s3"), app.aws_client("lambda") if function
+    result = _switches().triggers_status(app.aws_client("s3"), app.aws_client("lambda") if function
                                  else None, app.pipeline().records, bucket, function)
-    _show(result, wants_json(ctx, json_here))
+    _show(result, wants_json(app, json_here))
 
 
 @triggers.command()
 @json_option
-@click.pass_context
-def disable(ctx: click.Context, json_here) -> None:
+@pass_app
+def disable(app: App, json_here) -> None:
     """Save and remove the bucket's notification configuration (uploads stop triggering)."""
-    app: AppContext = ctx.obj
-    result = ops.disable_triggers(app.aws_client("s3"), app.pipeline().records, _bucket(app))
-    _show(result, wants_json(ctx, json_here))
+    result = _switches().disable_triggers(app.aws_client("s3"), app.pipeline().records,
+                                          _bucket(app))
+    _show(result, wants_json(app, json_here))
 
 
 @triggers.command()
 @click.option("--skip-destination-validation", is_flag=True,
               help="Restore even if a saved destination no longer exists.")
 @json_option
-@click.pass_context
-def enable(ctx: click.Context, skip_destination_validation, json_here) -> None:
+@pass_app
+def enable(app: App, skip_destination_validation, json_here) -> None:
     """Restore exactly the notification configuration that `disable` saved."""
-    app: AppContext = ctx.obj
-    result = ops.enable_triggers(app.aws_client("s3"), app.pipeline().records, _bucket(app),
+    result = _switches().enable_triggers(app.aws_client("s3"), app.pipeline().records, _bucket(app),
                                  skip_validation=skip_destination_validation)
-    _show(result, wants_json(ctx, json_here))
+    _show(result, wants_json(app, json_here))
 
 
 @triggers.command()
 @click.option("--function", help="Lambda function name (default: the stack's).")
 @json_option
-@click.pass_context
-def pause(ctx: click.Context, function, json_here) -> None:
+@pass_app
+def pause(app: App, function, json_here) -> None:
     """Disable the function's queue event source mapping; uploads queue up meanwhile."""
-    app: AppContext = ctx.obj
-    _show(ops.pause(app.aws_client("lambda"), _function(app, function)),
-          wants_json(ctx, json_here))
+    _show(_switches().pause(app.aws_client("lambda"), _function(app, function)),
+          wants_json(app, json_here))
 
 
 @triggers.command()
 @click.option("--function", help="Lambda function name (default: the stack's).")
 @json_option
-@click.pass_context
-def resume(ctx: click.Context, function, json_here) -> None:
+@pass_app
+def resume(app: App, function, json_here) -> None:
     """Enable the function's queue event source mapping again."""
-    app: AppContext = ctx.obj
-    _show(ops.resume(app.aws_client("lambda"), _function(app, function)),
-          wants_json(ctx, json_here))
+    _show(_switches().resume(app.aws_client("lambda"), _function(app, function)),
+          wants_json(app, json_here))

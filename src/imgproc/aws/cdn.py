@@ -11,12 +11,10 @@ import time
 import uuid
 from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from .aws import AwsSettings, client, error_code
-from .config import Config
-from .errors import TransientError
-from .keys import output_prefix_of
+from ..config import Config
+from ..errors import TransientError
+from ..keys import output_prefix_of
+from .clients import AwsSettings, client, error_code
 
 
 def variant_url(domain: str, key: str, etag: str) -> str:
@@ -49,6 +47,8 @@ class Invalidator:
         return self._cloudfront
 
     def __call__(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError  # not for `imgproc --help`
+
         path = "/" + quote(output_prefix_of(key, self.config), safe="/") + "*"
         try:
             self.cloudfront.create_invalidation(

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from .aws import AwsSettings, client, error_code
-from .errors import ConfigError, TransientError
+from ..errors import ConfigError, TransientError
+from .clients import AwsSettings, client, error_code
 
 # OutputKey in the stack → field of StackOutputs
 OUTPUT_FIELDS = {

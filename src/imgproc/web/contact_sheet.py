@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .manifest import manifest_of
-from .preview import component_source
+from .server import component_source
 
 _PAGE = """<!doctype html>
 <html lang="en">

@@ -15,13 +15,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .outcome import Outcome
+from ..errors import ExitCode
+from ..outcome import Outcome, Result
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
-_STYLE = {"COMPLETE": "green", "SKIPPED": "dim", "IGNORED": "dim", "PARTIAL": "yellow",
-          "FAILED": "red", "RETRY": "magenta"}
+_STYLE = {Result.COMPLETE: "green", Result.SKIPPED: "dim", Result.IGNORED: "dim",
+          Result.PARTIAL: "yellow", Result.FAILED: "red", Result.RETRY: "magenta"}
 
 
 def emit_json(data: dict) -> None:
@@ -69,8 +70,8 @@ def summary(outcomes: list[Outcome]) -> str:
     return f"{len(outcomes)} original(s): " + (", ".join(parts) if parts else "nothing to do")
 
 
-def exit_code(outcomes: Iterable[Outcome]) -> int:
-    return 0 if all(outcome.ok for outcome in outcomes) else 1
+def exit_code(outcomes: Iterable[Outcome]) -> ExitCode:
+    return ExitCode.OK if all(outcome.ok for outcome in outcomes) else ExitCode.PROBLEM
 
 
 def record_table(record: dict) -> Table:

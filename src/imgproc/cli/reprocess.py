@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from .. import records as rec
-from ..batch import process_many
-from ..cli import AppContext, json_option, wants_json
-from ..console import emit_json, exit_code, note, out, outcome_table, progress, summary
-from ..errors import ConfigError
+from ..core import process_many
+from ..errors import ConfigError, ExitCode
 from ..keys import is_candidate
+from ..outcome import Result
+from .app import App, exit_with, json_option, pass_app, wants_json
+from .console import emit_json, exit_code, note, out, outcome_table, progress, summary
 
 
 @click.command()
@@ -23,16 +24,15 @@ from ..keys import is_candidate
               help="Send the work to the deployed pipeline's queue instead of processing here.")
 @click.option("--dry-run", is_flag=True, help="Say what would be processed; change nothing.")
 @json_option
-@click.pass_context
-def reprocess(ctx: click.Context, prefix, keys, failed, force, workers, remote, dry_run,
+@pass_app
+def reprocess(app: App, prefix, keys, failed, force, workers, remote, dry_run,
               json_here) -> None:
     """Process originals again: new ones, stale ones, failed ones, or all with --force."""
-    app: AppContext = ctx.obj
-    as_json = wants_json(ctx, json_here)
+    as_json = wants_json(app, json_here)
     pipeline = app.pipeline()
     chosen = select_keys(pipeline, prefix or app.config.input_prefix, keys, failed)
     if remote and not dry_run:
-        ctx.exit(send_to_queue(app, pipeline, chosen, force or failed, as_json))
+        exit_with(send_to_queue(app, pipeline, chosen, force or failed, as_json))
     if dry_run:
         for key, reason in plan(pipeline, chosen, force or failed):
             if as_json:
@@ -41,7 +41,7 @@ def reprocess(ctx: click.Context, prefix, keys, failed, force, workers, remote, 
                 out.print(f"{reason:>28}  {key}")
         if not as_json:
             note(f"dry run: {len(chosen)} original(s) considered, nothing changed")
-        ctx.exit(0)
+        exit_with(ExitCode.OK)
     with progress(len(chosen), "reprocessing", enabled=not as_json) as advance:
         def report(outcome):
             advance()
@@ -51,16 +51,16 @@ def reprocess(ctx: click.Context, prefix, keys, failed, force, workers, remote, 
         outcomes = process_many(pipeline, chosen, workers=workers, force=force or failed,
                                 on_outcome=report)
     if not as_json:
-        shown = [o for o in outcomes if o.status != "SKIPPED"] if not app.verbose else outcomes
+        shown = outcomes if app.verbose else [o for o in outcomes if o.status != Result.SKIPPED]
         if shown:
             out.print(outcome_table(shown))
         out.print(summary(outcomes))
-    ctx.exit(exit_code(outcomes))
+    exit_with(exit_code(outcomes))
 
 
-def send_to_queue(app: AppContext, pipeline, keys: list[str], force: bool, as_json: bool) -> int:
+def send_to_queue(app: App, pipeline, keys: list[str], force: bool, as_json: bool) -> ExitCode:
     """--remote: one S3-shaped message per original that needs work, in batches of 10."""
-    from ..remote import send_remote
+    from ..aws.fanout import send_remote
 
     queue_url = app.queue_url or app.stack_outputs.queue_url
     if not queue_url:
@@ -82,7 +82,7 @@ def send_to_queue(app: AppContext, pipeline, keys: list[str], force: bool, as_js
                   f"({len(keys) - len(work)} up to date or missing)")
         for failure in result.failures:
             out.print(f"[red]not queued[/] {failure['key']}: {failure['message']}")
-    return 1 if result.failed else 0
+    return ExitCode.PROBLEM if result.failed else ExitCode.OK
 
 
 def select_keys(pipeline, prefix: str, keys, failed: bool) -> list[str]:

@@ -1,0 +1,5 @@
+"""The `imgproc` command line: `main` is the entry point (`imgproc.cli:main`)."""
+
+from .main import main
+
+__all__ = ["main"]

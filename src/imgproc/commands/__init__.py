@@ -1,1 +1,0 @@
-"""One module per `imgproc` command; each is a thin edge over the core."""

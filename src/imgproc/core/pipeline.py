@@ -1,0 +1,46 @@
+"""What `process_object` works with: the stores and settings, what an event said, the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..config import Config
+from ..stores.base import ObjectStore, RecordStore
+
+
+@dataclass(frozen=True)
+class EventHint:
+    """What an event said about the object; used only where it matches what was read."""
+
+    etag: str | None = None
+    version_id: str | None = None
+    sequencer: str | None = None
+
+
+@dataclass
+class Pipeline:
+    """The stores and settings `process_object` works with (built by `imgproc.wiring`).
+
+    `originals` and `outputs` are the same bucket in production; `imgproc process` reads local
+    files and writes to an output directory.
+    """
+
+    originals: ObjectStore
+    outputs: ObjectStore
+    records: RecordStore
+    config: Config = field(default_factory=Config)
+    url_for: Callable[[str, str], str | None] = lambda key, etag: None
+    # Called after new variants replaced an earlier version's (CDN invalidation).
+    on_replaced: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class Stopwatch:
+    """The one clock of an outcome's `durationMs`: started once, read at the end."""
+
+    started: float = field(default_factory=time.monotonic)
+
+    def ms(self) -> int:
+        return round((time.monotonic() - self.started) * 1000)
