@@ -12,12 +12,12 @@ import pytest
 from moto import mock_aws
 
 from imgproc.aws.clients import AwsSettings, reset_clients
-from imgproc.errors import ConfigError, NotFound
-from imgproc.records import TRIGGERS_ID
 from imgproc.aws.fanout import s3_created_message, send_remote
 from imgproc.aws.stack_outputs import StackOutputs, read_stack_outputs
-from imgproc.stores import SqliteRecordStore
 from imgproc.aws.switches import disable_triggers, enable_triggers, pause, resume, triggers_status
+from imgproc.errors import ConfigError, NotFound
+from imgproc.records import TRIGGERS_ID
+from imgproc.stores import SqliteRecordStore
 
 REGION = "eu-west-1"
 BUCKET = "media-bucket"

@@ -294,7 +294,7 @@ def test_process_json_stdout_is_only_json_lines(tmp_path: Path, where: str):
     [
         pytest.param("notes.jpg", TEXT_AS_JPEG, "image", id="text named .jpg"),
         pytest.param("empty.png", b"", "empty", id="zero-byte .png"),
-        pytest.param("cut.jpg", plain_jpeg(800, 600)[:300], "", id="truncated jpeg"),
+        pytest.param("cut.jpg", plain_jpeg(800, 600)[:300], "truncated", id="truncated jpeg"),
     ],
 )
 def test_process_bad_file_among_good_ones(tmp_path: Path, name: str, data: bytes, word: str):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from imgproc.config import Config, load_config
+from imgproc.config import Config, Fit, Variant, load_config, parse_config
 from imgproc.errors import ConfigError
 
 
@@ -77,6 +79,40 @@ def test_invalid_config_names_the_problem(tmp_path, toml, words):
     for word in words:
         assert word in str(caught.value), str(caught.value)
     assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        (lambda: Variant("hero", 20000, format="webp"),
+         ["variant 'hero'", "width", "between 1 and 16383", "20000"]),
+        (lambda: Variant("thumb", 150, fit="cover"), ["variant 'thumb'", "cover", "height"]),
+        (lambda: Variant("x", 100, fit="fill"), ["variant 'x'", "fit", "cover, inside", "'fill'"]),
+        (lambda: Variant("x", 100, format="gif"), ["variant 'x'", "format", "'gif'"]),
+        (lambda: Variant("x", 100, quality=0), ["variant 'x'", "quality", "between 1 and 100"]),
+        (lambda: Variant("a b", 100), ["variant", "name", "'a b'"]),
+        (lambda: Config(variants=()), ["config", "at least one variant"]),
+        (lambda: Config(variants=(Variant("x", 10), Variant("x", 20))), ["unique", "'x'"]),
+        (lambda: Config(background="white"), ["background", "#ffffff", "'white'"]),
+        (lambda: Config(output_prefix="uploads/"), ["input_prefix", "output_prefix"]),
+        (lambda: replace(Config(), time_budget=0), ["time_budget", "between 0 and 900"]),
+    ],
+)
+def test_config_built_in_code_is_checked_like_a_file(build, words):
+    """A Variant or Config made in Python (or by `replace`) fails with the file's sentences."""
+    with pytest.raises(ConfigError) as caught:
+        build()
+    for word in words:
+        assert word in str(caught.value), str(caught.value)
+
+
+def test_config_built_in_code_is_normalised_like_a_file():
+    config = Config(background="#FFAA00", variants=[Variant("sq", 96, 96, fit="cover")])
+    assert config.background == "#ffaa00" and isinstance(config.variants, tuple)
+    assert config.variants[0].fit == Fit.COVER
+    assert config.config_hash == parse_config({
+        "background": "#ffaa00",
+        "variant": [{"name": "sq", "width": 96, "height": 96, "fit": "cover"}]}).config_hash
 
 
 def test_config_hash_is_stable_and_tracks_rendering_changes(tmp_path):

@@ -17,7 +17,7 @@ PREFIX_SCOPED = (
 def suppress_accepted_findings(stack: Stack) -> None:
     storage_arn = stack.get_logical_id(stack.storage.bucket.node.default_child)
     for construct in (stack.processing.node.find_child("Access"), stack.operator_policy):
-        for prefix in (stack.settings.input_prefix, stack.settings.output_prefix):
+        for prefix in (stack.settings.config.input_prefix, stack.settings.config.output_prefix):
             _acknowledge(construct, f"AwsSolutions-IAM5[Resource::<{storage_arn}.Arn>/{prefix}*]",
                          PREFIX_SCOPED)
     _acknowledge(stack.operator_policy, "AwsSolutions-IAM5[Resource::*]",

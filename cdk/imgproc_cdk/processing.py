@@ -93,7 +93,7 @@ class Processing(Construct):
                 envvars.METADATA_TABLE: table.table_name,
                 envvars.CLOUDFRONT_DOMAIN: distribution_domain,
                 envvars.CLOUDFRONT_DISTRIBUTION_ID: distribution_id,
-                envvars.MAX_IMAGE_SIZE: str(10 * 1024 * 1024),
+                envvars.MAX_IMAGE_SIZE: str(settings.config.max_image_size),
                 "POWERTOOLS_SERVICE_NAME": "imgproc",
                 "POWERTOOLS_METRICS_NAMESPACE": "imgproc",
             },
@@ -112,7 +112,7 @@ class Processing(Construct):
         for event in (s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED):
             bucket.add_event_notification(
                 event, s3n.SqsDestination(self.queue),
-                s3.NotificationKeyFilter(prefix=settings.input_prefix),
+                s3.NotificationKeyFilter(prefix=settings.config.input_prefix),
             )
         self._grant(bucket, table, distribution_arn, settings)
 
@@ -128,7 +128,7 @@ class Processing(Construct):
             iam.PolicyStatement(
                 sid="ReadOriginals",
                 actions=["s3:GetObject", "s3:GetObjectVersion"],
-                resources=[bucket.arn_for_objects(f"{settings.input_prefix}*")],
+                resources=[bucket.arn_for_objects(f"{settings.config.input_prefix}*")],
             ),
             iam.PolicyStatement(
                 # HEAD of a missing key answers 404 (not 403) only with ListBucket; listing
@@ -140,7 +140,7 @@ class Processing(Construct):
             iam.PolicyStatement(
                 sid="WriteVariants",
                 actions=["s3:PutObject", "s3:DeleteObject"],
-                resources=[bucket.arn_for_objects(f"{settings.output_prefix}*")],
+                resources=[bucket.arn_for_objects(f"{settings.config.output_prefix}*")],
             ),
             iam.PolicyStatement(
                 sid="Records",

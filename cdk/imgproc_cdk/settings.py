@@ -8,9 +8,11 @@ leaves room for a 100-megapixel PNG (see README, "What it costs").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aws_cdk import App
+
+from imgproc.config import Config
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,9 @@ class DeploySettings:
     max_receive_count: int = 5  # deliveries before a message goes to the dead-letter queue
     log_retention_days: int = 30
     alarm_email: str | None = None
-    input_prefix: str = "uploads/"
-    output_prefix: str = "processed/"
+    # What the function processes and writes: prefixes and limits come from here, never
+    # restated, so the stack, the handler and the CLI agree.
+    config: Config = field(default_factory=Config)
 
     @classmethod
     def from_context(cls, app: App) -> DeploySettings:

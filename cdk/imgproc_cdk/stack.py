@@ -31,7 +31,8 @@ class ImgprocStack(Stack):
         self.storage = Storage(self, "Storage")
         self.records = RecordsTable(self, "RecordsTable")
         self.cdn = Cdn(self, "Cdn", bucket=self.storage.bucket,
-                       output_prefix=settings.output_prefix, logs=self.storage.access_logs)
+                       output_prefix=settings.config.output_prefix,
+                       logs=self.storage.access_logs)
         self.processing = Processing(
             self, "Processing",
             bucket=self.storage.bucket,
@@ -56,7 +57,7 @@ class ImgprocStack(Stack):
     def _operator_policy(self) -> iam.ManagedPolicy:
         """What the `imgproc` CLI needs against this stack; attach it to operators' roles."""
         bucket, table = self.storage.bucket, self.records.table
-        settings, processing = self.settings, self.processing
+        config, processing = self.settings.config, self.processing
         return iam.ManagedPolicy(self, "OperatorPolicy", description=(
             "imgproc CLI: reprocess, verify, status, failures and triggers for this stack"),
             statements=[
@@ -66,13 +67,13 @@ class ImgprocStack(Stack):
                 iam.PolicyStatement(sid="ListBucket", actions=["s3:ListBucket"],
                                     resources=[bucket.bucket_arn]),
                 iam.PolicyStatement(sid="ReadOriginalsAndVariants", actions=["s3:GetObject"],
-                                    resources=[bucket.arn_for_objects(f"{settings.input_prefix}*"),
+                                    resources=[bucket.arn_for_objects(f"{config.input_prefix}*"),
                                                bucket.arn_for_objects(
-                                                   f"{settings.output_prefix}*")]),
+                                                   f"{config.output_prefix}*")]),
                 iam.PolicyStatement(sid="WriteVariants",
                                     actions=["s3:PutObject", "s3:DeleteObject"],
                                     resources=[bucket.arn_for_objects(
-                                        f"{settings.output_prefix}*")]),
+                                        f"{config.output_prefix}*")]),
                 iam.PolicyStatement(sid="Triggers", actions=["s3:GetBucketNotification",
                                                              "s3:PutBucketNotification"],
                                     resources=[bucket.bucket_arn]),

@@ -10,14 +10,9 @@ from urllib.parse import quote, unquote_plus
 
 from .config import Config, Variant
 from .errors import BadKey
+from .formats import UPLOAD_EXTENSIONS
 
 MAX_KEY_BYTES = 1024  # S3's own limit
-# Matched case-insensitively. Keys without an extension are candidates too (many apps store
-# uploads under generated names); the content decides either way.
-IMAGE_EXTENSIONS = frozenset(
-    {"jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "tif", "tiff", "heic", "heif", "hif",
-     "avif"}
-)
 MANIFEST = "manifest.json"
 
 
@@ -27,11 +22,15 @@ def is_output(key: str, config: Config) -> bool:
 
 
 def is_candidate(key: str) -> bool:
-    """Worth opening: an image extension (any case) or no extension at all."""
+    """Worth opening: an image extension (any case) or no extension at all.
+
+    Keys without an extension are candidates too (many apps store uploads under generated
+    names); the content decides either way.
+    """
     name = key.rsplit("/", 1)[-1]
     if "." not in name.lstrip("."):
         return True
-    return name.rsplit(".", 1)[-1].lower() in IMAGE_EXTENSIONS
+    return name.rsplit(".", 1)[-1].lower() in UPLOAD_EXTENSIONS
 
 
 def output_prefix_of(key: str, config: Config) -> str:

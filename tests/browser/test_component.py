@@ -18,8 +18,8 @@ import pytest
 
 from imgproc.config import Config
 from imgproc.core import Pipeline, process_object
-from imgproc.web.server import make_server
 from imgproc.stores import DirectoryStore, SqliteRecordStore
+from imgproc.web.server import make_server
 from tests.support.images import plain_jpeg
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

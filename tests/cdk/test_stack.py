@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk.assertions import Match
 
@@ -223,3 +225,44 @@ def test_outputs_are_what_the_cli_reads(synthesized):
 
     outputs = json.loads((outdir / "imgproc.template.json").read_text())["Outputs"]
     assert set(OUTPUT_FIELDS) <= set(outputs)
+
+
+# --- the stack reads the package's Config ------------------------------------------------
+
+
+def test_default_limits_and_prefixes_are_the_packages_config(resources):
+    from imgproc.config import Config
+
+    function = only(resources, "AWS::Lambda::Function",
+                    lambda r: r["Properties"].get("Handler") == "imgproc.lambda_handler.handler")
+    env = function["Environment"]["Variables"]
+    assert env[envvars.MAX_IMAGE_SIZE] == str(Config().max_image_size)
+
+
+def test_another_config_moves_the_trigger_the_permissions_and_the_limit(tmp_path):
+    """Prefixes and the size limit come from `Config`: a stack built with another one
+    notifies on its input prefix, grants on its prefixes and tells the function its limit."""
+    from aws_cdk.assertions import Template
+    from imgproc_cdk.settings import DeploySettings
+    from imgproc_cdk.stack import ImgprocStack
+
+    from imgproc.config import Config
+    from tests.cdk.conftest import make_app
+
+    config = Config(input_prefix="incoming/", output_prefix="variants/",
+                    max_image_size=25 * 1024 * 1024)
+    app = make_app(tmp_path)
+    stack = ImgprocStack(app, "custom", settings=DeploySettings(config=config))
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    function = only(resources, "AWS::Lambda::Function",
+                    lambda r: r["Properties"].get("Handler") == "imgproc.lambda_handler.handler")
+    assert function["Environment"]["Variables"][envvars.MAX_IMAGE_SIZE] == str(25 * 1024 * 1024)
+    notifications = only(resources, "Custom::S3BucketNotifications")
+    for rule in notifications["NotificationConfiguration"]["QueueConfigurations"]:
+        assert rule["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "incoming/"}]
+    granted = json.dumps([r for r in resources.values()
+                          if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")])
+    assert "/incoming/*" in granted and "/variants/*" in granted
+    assert "/uploads/*" not in granted and "/processed/*" not in granted
+    behaviours = only(resources, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    assert [b["PathPattern"] for b in behaviours["CacheBehaviors"]] == ["variants/*"]

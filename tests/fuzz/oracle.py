@@ -24,8 +24,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from imgproc.config import FORMAT_MAX_SIDE, Config
+from imgproc.config import Config
 from imgproc.errors import BadImage
+from imgproc.formats import FORMATS
 from imgproc.render import Rendition, render
 
 PILLOW_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG", "avif": "AVIF"}
@@ -80,7 +81,7 @@ def rendition_problems(rendition: Rendition, config: Config) -> list[str]:
 
 def variant_problems(name: str, fmt: str, width: int, height: int, data: bytes) -> list[str]:
     """The bytes decode with Pillow to exactly the recorded size and format."""
-    limit = FORMAT_MAX_SIDE.get(fmt)
+    limit = FORMATS[fmt].max_side if fmt in FORMATS else None
     problems = []
     if limit and max(width, height) > limit:
         problems.append(f"{name}: {width}x{height} exceeds the {fmt} limit of {limit}")

@@ -9,6 +9,7 @@ import warnings
 from PIL import Image, ImageFile
 
 from ..errors import CorruptImage, library_words
+from ..formats import format_named
 from .plugins import load_plugin
 from .vips import decode_webp
 
@@ -16,21 +17,17 @@ from .vips import decode_webp
 # decode, with the configured limit; Pillow's own guard would refuse or warn by another number.
 Image.MAX_IMAGE_PIXELS = None
 
-_NAMES = {"jpeg": "JPEG", "png": "PNG", "webp": "WebP", "gif": "GIF", "tiff": "TIFF",
-          "heif": "HEIC/HEIF", "avif": "AVIF"}
-
-
 def open_image(data: bytes, fmt: str) -> Image.Image:
     """Parse the header only; no pixel data is decoded yet."""
     load_plugin(fmt)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return Image.open(io.BytesIO(data), formats=[_pillow_format(fmt)])
+            return Image.open(io.BytesIO(data), formats=[format_named(fmt).pillow])
     except Exception as exc:  # Pillow raises many types for bad headers
         raise CorruptImage(
-            f"The {_NAMES[fmt]} file is truncated or corrupt: its header cannot be read "
-            f"({library_words(exc)})."
+            f"The {format_named(fmt).label} file is truncated or corrupt: its header cannot be "
+            f"read ({library_words(exc)})."
         ) from None
 
 
@@ -52,7 +49,7 @@ def decode(image: Image.Image, data: bytes, fmt: str, scale: float) -> Image.Ima
             image.load()
     except Exception as exc:  # truncated data, bad chunks, decoder errors
         raise CorruptImage(
-            f"The {_NAMES[fmt]} data is truncated or corrupt ({library_words(exc)})."
+            f"The {format_named(fmt).label} data is truncated or corrupt ({library_words(exc)})."
         ) from None
     return image
 
@@ -86,10 +83,6 @@ def _draft_three_eighths(image: Image.Image, size: tuple[int, int]) -> bool:
     image._size = size
     image.decoderconfig = (3, 0)
     return True
-
-
-def _pillow_format(fmt: str) -> str:
-    return "HEIF" if fmt == "heif" else fmt.upper()
 
 
 

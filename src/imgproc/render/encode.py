@@ -7,10 +7,10 @@ import io
 from PIL import Image
 
 from ..errors import VariantFailed
+from ..formats import format_named
 from .plugins import load_plugin
 from .vips import encode_jpeg
 
-_NAMES = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG", "avif": "AVIF"}
 # From this effort up, JPEG goes through mozjpeg (trellis quantisation): ~15 % fewer bytes at
 # equal SSIM for ~4× the encode time (+40 % render time); up to the default 4, libjpeg-turbo.
 MOZJPEG_EFFORT = 5
@@ -24,9 +24,9 @@ def encode(image: Image.Image, fmt: str, quality: int, effort: int = 4) -> bytes
     buffer = io.BytesIO()
     try:
         # `exif=b""` and no icc_profile: encoders only write what they are given.
-        image.save(buffer, _NAMES[fmt], exif=b"", **options)
+        image.save(buffer, format_named(fmt).pillow, exif=b"", **options)
     except (OSError, ValueError, KeyError) as exc:
-        raise VariantFailed(f"The {fmt.upper()} encoder failed: {exc}.") from None
+        raise VariantFailed(f"The {format_named(fmt).label} encoder failed: {exc}.") from None
     return buffer.getvalue()
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PIL import Image, ImageColor
 
-ALPHA_FORMATS = {"webp", "png", "avif"}
+from ..formats import format_named
 
 
 def flatten(image: Image.Image, fmt: str, background: str) -> Image.Image:
-    if image.mode != "RGBA" or fmt in ALPHA_FORMATS:
+    if image.mode != "RGBA" or format_named(fmt).alpha:
         return image
     canvas = Image.new("RGB", image.size, ImageColor.getrgb(background))
     canvas.paste(image, mask=image.getchannel("A"))

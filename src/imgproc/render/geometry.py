@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import FORMAT_MAX_SIDE, Variant
+from ..config import Variant
+from ..formats import format_named
 
 Box = tuple[float, float, float, float]
 
@@ -55,7 +56,7 @@ def _cover(variant: Variant, width: int, height: int) -> Plan:
 
 def _fit_format_limit(plan: Plan) -> Plan:
     """An extreme panorama or strip is scaled down further to fit the encoder's largest side."""
-    limit = FORMAT_MAX_SIDE[plan.variant.format]
+    limit = format_named(plan.variant.format).max_side
     width, height = plan.size
     if max(width, height) <= limit:
         return plan

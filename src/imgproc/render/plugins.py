@@ -11,16 +11,16 @@ from __future__ import annotations
 import functools
 import importlib
 
-_PILLOW_PLUGINS = {"jpeg": "JpegImagePlugin", "png": "PngImagePlugin", "webp": "WebPImagePlugin",
-                   "gif": "GifImagePlugin", "tiff": "TiffImagePlugin", "avif": "AvifImagePlugin"}
+from ..formats import format_named
 
 
 @functools.cache
 def load_plugin(fmt: str) -> None:
     """Make Pillow able to open or save `fmt` (an imgproc format name) without `init()`."""
-    if fmt == "heif":
+    plugin = format_named(fmt).plugin
+    if plugin is None:  # HEIC/HEIF: pillow-heif's opener
         from pillow_heif import register_heif_opener
 
         register_heif_opener()
         return
-    importlib.import_module(f"PIL.{_PILLOW_PLUGINS[fmt]}")
+    importlib.import_module(f"PIL.{plugin}")

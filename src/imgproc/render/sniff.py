@@ -9,34 +9,23 @@ from __future__ import annotations
 import codecs
 
 from ..errors import EmptyFile, UnsupportedFormat
+from ..formats import REGISTRY, supported_labels
 
-SUPPORTED = "JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF and AVIF"
-
-# ISO-BMFF brands (the 'ftyp' box) of the HEIF family.
-_AVIF_BRANDS = {b"avif", b"avis"}
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
-                b"mif1", b"msf1", b"mif2"}
+SUPPORTED = supported_labels()
 
 
 def sniff_format(data: bytes) -> str:
-    """The format name ('jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif') or a BadImage."""
+    """The name of the format in `formats.REGISTRY` the bytes hold, or a BadImage."""
     if not data:
         raise EmptyFile(f"The file is empty (0 bytes); expected an image ({SUPPORTED}).")
     head = data[:64]
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
+    for fmt in REGISTRY:
+        if fmt.magic is not None and fmt.magic.match(head):
+            return fmt.name
     if head[4:8] == b"ftyp":
-        brand = _iso_bmff_family(data)
-        if brand:
-            return brand
+        family = _iso_bmff_family(data)
+        if family:
+            return family
     raise UnsupportedFormat(
         f"The file is not a supported image: its content looks like {describe_content(data)}; "
         f"supported formats are {SUPPORTED}."
@@ -47,11 +36,7 @@ def _iso_bmff_family(data: bytes) -> str | None:
     box_size = int.from_bytes(data[:4], "big")
     box = data[8 : min(max(box_size, 16), 256)]
     brands = {box[0:4]} | {box[i : i + 4] for i in range(8, len(box) - 3, 4)}
-    if brands & _AVIF_BRANDS:
-        return "avif"
-    if brands & _HEIF_BRANDS:
-        return "heif"
-    return None
+    return next((fmt.name for fmt in REGISTRY if brands & fmt.brands), None)
 
 
 _SIGNATURES = (
