@@ -1,4 +1,5 @@
-"""AWS test fixtures on moto: a bucket, the records table (with its error index), a queue.
+"""AWS test fixtures on moto: fake credentials (`aws_env`), in-process clients (`aws_clients`),
+the bucket and records table (`aws`), and moto's HTTP server (`moto_server`).
 
 Imported by the AWS test modules (pytest plugin-style via `pytest_plugins` in conftest).
 """
@@ -6,6 +7,7 @@ Imported by the AWS test modules (pytest plugin-style via `pytest_plugins` in co
 from __future__ import annotations
 
 import json
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,14 +80,40 @@ def create_table(dynamodb, name: str = TABLE, error_index: bool = True) -> None:
 
 
 @pytest.fixture
-def aws(aws_env):
-    """moto in-process with the bucket and table created; yields (s3, dynamodb) clients."""
+def aws_clients(aws_env):
+    """moto in-process, nothing created yet; yields a client factory: `aws_clients("sqs")`."""
     import boto3
     from moto import mock_aws
 
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        create_table(dynamodb)
-        yield s3, dynamodb
+        yield lambda service: boto3.client(service, region_name=REGION)
+
+
+@pytest.fixture
+def aws(aws_clients):
+    """moto in-process with the bucket and table created; yields (s3, dynamodb) clients."""
+    s3 = aws_clients("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    dynamodb = aws_clients("dynamodb")
+    create_table(dynamodb)
+    return s3, dynamodb
+
+
+@pytest.fixture(scope="session")
+def _moto_http_server():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto_server(_moto_http_server):
+    """moto's HTTP server (AWS over real HTTP; one per session), emptied for each test;
+    yields its URL."""
+    request = urllib.request.Request(f"{_moto_http_server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request).close()
+    return _moto_http_server

@@ -7,34 +7,18 @@ import json
 import zipfile
 from urllib.parse import unquote_plus
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from imgproc.aws.clients import AwsSettings, reset_clients
+from imgproc.aws.clients import AwsSettings
 from imgproc.aws.fanout import s3_created_message, send_remote
 from imgproc.aws.stack_outputs import StackOutputs, read_stack_outputs
 from imgproc.aws.switches import disable_triggers, enable_triggers, pause, resume, triggers_status
 from imgproc.errors import ConfigError, NotFound
 from imgproc.records import TRIGGERS_ID
 from imgproc.stores import SqliteRecordStore
+from tests.aws_fixtures import REGION
 
-REGION = "eu-west-1"
 BUCKET = "media-bucket"
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
-                        "AWS_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    reset_clients()  # imgproc's cached clients must not outlive the mock
-    with mock_aws():
-        yield lambda service: boto3.client(service, region_name=REGION)
-    reset_clients()
 
 
 @pytest.fixture
@@ -57,34 +41,36 @@ TEMPLATE = {
 }
 
 
-def test_read_stack_outputs(aws):
-    aws("cloudformation").create_stack(StackName="imgproc", TemplateBody=json.dumps(TEMPLATE))
+def test_read_stack_outputs(aws_clients):
+    aws_clients("cloudformation").create_stack(StackName="imgproc",
+                                               TemplateBody=json.dumps(TEMPLATE))
     outputs = read_stack_outputs("imgproc", AwsSettings(region=REGION),
-                                 cfn=aws("cloudformation"))
-    queue_url = aws("sqs").get_queue_url(QueueName="uploads")["QueueUrl"]
+                                 cfn=aws_clients("cloudformation"))
+    queue_url = aws_clients("sqs").get_queue_url(QueueName="uploads")["QueueUrl"]
     assert outputs == StackOutputs(bucket=BUCKET, table="images", queue_url=queue_url,
                                    function_name="imgproc-fn",
                                    distribution_domain="d111.cloudfront.net",
                                    distribution_id="E2EXAMPLE")
 
 
-def test_read_stack_outputs_through_the_cached_client(aws):
-    aws("cloudformation").create_stack(StackName="imgproc", TemplateBody=json.dumps(TEMPLATE))
+def test_read_stack_outputs_through_the_cached_client(aws_clients):
+    aws_clients("cloudformation").create_stack(StackName="imgproc",
+                                               TemplateBody=json.dumps(TEMPLATE))
     assert read_stack_outputs("imgproc", AwsSettings(region=REGION)).table == "images"
 
 
-def test_missing_stack_is_a_configuration_error(aws):
+def test_missing_stack_is_a_configuration_error(aws_clients):
     with pytest.raises(ConfigError, match=f"Stack nope was not found in region {REGION}"):
-        read_stack_outputs("nope", AwsSettings(region=REGION), cfn=aws("cloudformation"))
+        read_stack_outputs("nope", AwsSettings(region=REGION), cfn=aws_clients("cloudformation"))
 
 
 # --- triggers disable / enable / status -----------------------------------------------------
 
 
 @pytest.fixture
-def bucket(aws):
+def bucket(aws_clients):
     """A bucket whose notifications go to a queue: created uploads, and removals."""
-    s3, sqs = aws("s3"), aws("sqs")
+    s3, sqs = aws_clients("s3"), aws_clients("sqs")
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     url = sqs.create_queue(QueueName="events")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
@@ -104,7 +90,7 @@ def notifications(s3) -> dict:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
 
-def test_disable_then_enable_restores_exactly(aws, bucket, records):
+def test_disable_then_enable_restores_exactly(aws_clients, bucket, records):
     original = notifications(bucket)
     assert len(original["QueueConfigurations"]) == 2
 
@@ -121,7 +107,7 @@ def test_disable_then_enable_restores_exactly(aws, bucket, records):
     assert records.get(TRIGGERS_ID) is None
 
 
-def test_disable_twice_keeps_the_original(aws, bucket, records):
+def test_disable_twice_keeps_the_original(aws_clients, bucket, records):
     original = notifications(bucket)
     disable_triggers(bucket, records, BUCKET)
     first = records.get(TRIGGERS_ID)
@@ -131,14 +117,14 @@ def test_disable_twice_keeps_the_original(aws, bucket, records):
     assert notifications(bucket) == original
 
 
-def test_enable_without_saved_record(aws, bucket, records):
+def test_enable_without_saved_record(aws_clients, bucket, records):
     assert enable_triggers(bucket, records, BUCKET)["action"] == "already-enabled"
     bucket.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={})
     with pytest.raises(NotFound, match="Nothing to enable"):
         enable_triggers(bucket, records, BUCKET)
 
 
-def test_status_before_and_after(aws, bucket, records):
+def test_status_before_and_after(aws_clients, bucket, records):
     before = triggers_status(bucket, None, records, BUCKET, None)
     assert before["enabled"] and not before["saved"] and before["mappings"] is None
     assert before["counts"] == {"Queue": 2, "Topic": 0, "Lambda": 0, "EventBridge": 0}
@@ -153,9 +139,9 @@ def test_status_before_and_after(aws, bucket, records):
     assert after["counts"]["Queue"] == 0
 
 
-def test_missing_bucket_is_a_configuration_error(aws, records):
+def test_missing_bucket_is_a_configuration_error(aws_clients, records):
     with pytest.raises(ConfigError, match="not found"):
-        disable_triggers(aws("s3"), records, "no-such-bucket")
+        disable_triggers(aws_clients("s3"), records, "no-such-bucket")
 
 
 # --- pause / resume ---------------------------------------------------------------------------
@@ -169,16 +155,16 @@ def _zip() -> bytes:
 
 
 @pytest.fixture
-def function(aws):
+def function(aws_clients):
     """A Lambda function (never invoked: no Docker) with an SQS event source mapping."""
-    role = aws("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
+    role = aws_clients("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]
     }))["Role"]["Arn"]
-    lambda_ = aws("lambda")
+    lambda_ = aws_clients("lambda")
     lambda_.create_function(FunctionName="imgproc-fn", Runtime="python3.12", Role=role,
                             Handler="handler.handler", Code={"ZipFile": _zip()})
-    sqs = aws("sqs")
+    sqs = aws_clients("sqs")
     url = sqs.create_queue(QueueName="pipeline")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"]
@@ -186,7 +172,7 @@ def function(aws):
     return lambda_
 
 
-def test_pause_and_resume_flip_the_mapping(aws, function, records):
+def test_pause_and_resume_flip_the_mapping(aws_clients, function, records):
     def states():
         found = function.list_event_source_mappings(FunctionName="imgproc-fn")
         return [m["State"] for m in found["EventSourceMappings"]]
@@ -198,7 +184,8 @@ def test_pause_and_resume_flip_the_mapping(aws, function, records):
     assert states() == ["Disabled"]
     assert pause(function, "imgproc-fn")[0]["changed"] is False
 
-    status = triggers_status(aws("s3"), function, records, _empty_bucket(aws), "imgproc-fn")
+    status = triggers_status(aws_clients("s3"), function, records, _empty_bucket(aws_clients),
+                             "imgproc-fn")
     assert status["mappings"][0]["state"] == "Disabled"
     assert status["mappings"][0]["queueArn"].endswith(":pipeline")
 
@@ -206,13 +193,13 @@ def test_pause_and_resume_flip_the_mapping(aws, function, records):
     assert states() == ["Enabled"]
 
 
-def _empty_bucket(aws) -> str:
-    aws("s3").create_bucket(Bucket="plain",
+def _empty_bucket(aws_clients) -> str:
+    aws_clients("s3").create_bucket(Bucket="plain",
                             CreateBucketConfiguration={"LocationConstraint": REGION})
     return "plain"
 
 
-def test_pause_without_mappings(aws, function):
+def test_pause_without_mappings(aws_clients, function):
     with pytest.raises(ConfigError, match="no SQS event source mapping"):
         pause(function, "some-other-fn")
 
@@ -233,8 +220,8 @@ def test_message_shape():
         "object"] == {"key": "uploads/a%2Bb.jpg"}
 
 
-def test_send_remote_batches_of_ten(aws):
-    sqs = aws("sqs")
+def test_send_remote_batches_of_ten(aws_clients):
+    sqs = aws_clients("sqs")
     url = sqs.create_queue(QueueName="remote")["QueueUrl"]
     keys = [f"uploads/{i:02d}.jpg" for i in range(20)] + ODD_KEYS
     calls: list[int] = []
@@ -258,7 +245,7 @@ def test_send_remote_batches_of_ten(aws):
     assert sorted(decoded) == sorted(keys)
 
 
-def test_send_remote_retries_failed_entries_once(aws):
+def test_send_remote_retries_failed_entries_once(aws_clients):
     class FlakySqs:
         """Refuses entry 1 of the first call and succeeds afterwards."""
 
@@ -279,7 +266,7 @@ def test_send_remote_retries_failed_entries_once(aws):
     assert (result.sent, result.failed) == (2, 0)
 
 
-def test_send_remote_reports_what_still_fails(aws):
+def test_send_remote_reports_what_still_fails(aws_clients):
     class BrokenSqs:
         meta = type("Meta", (), {"region_name": REGION})()
 
@@ -291,8 +278,8 @@ def test_send_remote_reports_what_still_fails(aws):
     assert (result.sent, result.failed, [f["key"] for f in result.failures]) == (1, 1, ["a"])
 
 
-def test_send_remote_to_a_missing_queue(aws):
-    sqs = aws("sqs")
+def test_send_remote_to_a_missing_queue(aws_clients):
+    sqs = aws_clients("sqs")
     url = sqs.create_queue(QueueName="gone")["QueueUrl"]
     sqs.delete_queue(QueueUrl=url)
     with pytest.raises(ConfigError, match="does not exist"):

@@ -22,6 +22,7 @@ from PIL import Image
 
 from imgproc.cli import main
 from imgproc.stores import SqliteRecordStore
+from tests.support.contract import DEFAULT_VARIANTS
 from tests.support.images import (
     encode,
     jpeg_with_orientation,
@@ -30,15 +31,7 @@ from tests.support.images import (
     upright_marked,
 )
 
-# name -> extension of the six default variants (PRODUCT.md, "Variants")
-VARIANTS = {
-    "thumbnail": "jpg",
-    "small": "jpg",
-    "medium": "jpg",
-    "large": "jpg",
-    "webp-medium": "webp",
-    "webp-large": "webp",
-}
+VARIANTS = DEFAULT_VARIANTS  # name -> extension of the six default variants
 PIL_FORMAT = {"jpg": "JPEG", "webp": "WEBP"}
 ERROR_FIELDS = {"id", "type", "bucket", "key", "error", "errorType", "timestamp", "retryCount"}
 

@@ -11,6 +11,7 @@ import pytest
 from imgproc.core import EventHint, process_object, process_safely
 from imgproc.errors import TransientError
 from imgproc.outcome import Result
+from tests.support.contract import OUTPUT_FILES
 from tests.support.images import (
     decompression_bomb_png,
     jpeg_with_orientation,
@@ -19,8 +20,7 @@ from tests.support.images import (
     transparent_png,
 )
 
-VARIANT_FILES = ["large.jpg", "manifest.json", "medium.jpg", "small.jpg", "thumbnail.jpg",
-                 "webp-large.webp", "webp-medium.webp"]
+VARIANT_FILES = OUTPUT_FILES
 
 
 def variant_files(media, key):

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,19 +22,9 @@ BUCKET, TABLE, QUEUE, REGION = "e2e-media", "e2e-records", "e2e-uploads", "us-ea
 IMGPROC = str(Path(sys.executable).parent / "imgproc")
 
 
-@pytest.fixture(scope="module")
-def server():
-    from moto.server import ThreadedMotoServer
-
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    yield f"http://{host}:{port}"
-    moto.stop()
-
-
 @pytest.fixture
-def stack(server, aws_env, monkeypatch):
+def stack(moto_server, aws_env, monkeypatch):
+    server = moto_server
     """Bucket → SQS notifications (uploads/ only), the table, and clients over HTTP."""
     import boto3
 
@@ -43,8 +32,6 @@ def stack(server, aws_env, monkeypatch):
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("IMAGE_METADATA_TABLE", TABLE)
-    # every test starts from an empty server
-    urllib.request.urlopen(urllib.request.Request(f"{server}/moto-api/reset", method="POST"))
     s3 = boto3.client("s3", endpoint_url=server, region_name=REGION)
     sqs = boto3.client("sqs", endpoint_url=server, region_name=REGION)
     dynamodb = boto3.client("dynamodb", endpoint_url=server, region_name=REGION)

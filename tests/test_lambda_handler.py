@@ -11,6 +11,7 @@ from PIL import Image
 
 from imgproc.lambda_handler import handler
 from tests.aws_fixtures import BUCKET, REGION, TABLE, LambdaContext, create_table, load_event
+from tests.support.contract import OUTPUT_FILES
 from tests.support.images import jpeg_with_orientation, plain_jpeg
 
 KEY = "uploads/u1/My Photo+1 Über.jpg"  # what the fixtures' encoded key decodes to
@@ -42,8 +43,7 @@ def sqs_event(*bodies):
     return event
 
 
-ALL_VARIANTS = ["large.jpg", "manifest.json", "medium.jpg", "small.jpg", "thumbnail.jpg",
-                "webp-large.webp", "webp-medium.webp"]
+ALL_VARIANTS = OUTPUT_FILES
 
 
 @pytest.mark.parametrize("fixture", ["s3_put.json", "eventbridge_created.json", "direct.json"])
@@ -214,6 +214,20 @@ def test_a_put_failing_midway_is_retried_and_nothing_is_complete(aws, monkeypatc
     # the retry succeeds
     assert handler(event, CONTEXT) == {"batchItemFailures": []}
     assert get_record(dynamodb, KEY)["status"] == "COMPLETE"
+
+
+def test_the_functions_config_file_decides_what_is_made(aws, monkeypatch, tmp_path):
+    """IMGPROC_CONFIG reaches the deployed function as it reaches the CLI (one factory)."""
+    s3, dynamodb = aws
+    config = tmp_path / "imgproc.toml"
+    config.write_text('[[variant]]\nname = "hero"\nwidth = 320\nformat = "webp"\n')
+    monkeypatch.setenv("IMGPROC_CONFIG", str(config))
+    put(s3, KEY, plain_jpeg())
+    handler(load_event("direct.json"), CONTEXT)
+    assert variant_keys(s3) == ["hero.webp", "manifest.json"]
+    record = get_record(dynamodb, KEY)
+    assert [(v["name"], v["width"], v["format"]) for v in record["processedVariants"]] == [
+        ("hero", 320, "webp")]
 
 
 def test_cdn_urls_carry_the_content_version(aws, monkeypatch):

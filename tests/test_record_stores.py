@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 from types import SimpleNamespace
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from moto import mock_aws
 
 from imgproc import records as rec
 from imgproc.aws.clients import AwsSettings
@@ -26,22 +23,16 @@ TABLE = "image-metadata"
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    """Fake credentials and moto's in-process AWS; yields a low-level DynamoDB client."""
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name="us-east-1")
+def dynamodb(aws_clients):
+    """A low-level DynamoDB client on moto; no table yet."""
+    return aws_clients("dynamodb")
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         return SqliteRecordStore(tmp_path / "metadata.db")
-    dynamodb = request.getfixturevalue("aws")
+    dynamodb = request.getfixturevalue("dynamodb")
     create_table(dynamodb, TABLE)
     return DynamoRecordStore(TABLE, dynamodb=dynamodb)
 
@@ -168,9 +159,9 @@ def test_scan_by_type_and_errors(store):
 # --- DynamoDB only -------------------------------------------------------------------------
 
 
-def test_errors_fall_back_to_a_scan_without_the_index(aws):
-    create_table(aws, "plain", error_index=False)
-    store = DynamoRecordStore("plain", dynamodb=aws)
+def test_errors_fall_back_to_a_scan_without_the_index(dynamodb):
+    create_table(dynamodb, "plain", error_index=False)
+    store = DynamoRecordStore("plain", dynamodb=dynamodb)
     store.put(image(key="uploads/a.jpg"))
     store.add_error(error("uploads/b.jpg"))
     assert [r["key"] for r in store.errors()] == ["uploads/b.jpg"]
@@ -178,16 +169,16 @@ def test_errors_fall_back_to_a_scan_without_the_index(aws):
     assert [r["key"] for r in store.errors()] == ["uploads/b.jpg"]
 
 
-def test_errors_use_the_index(aws, monkeypatch):
-    create_table(aws, TABLE)
-    store = DynamoRecordStore(TABLE, dynamodb=aws)
+def test_errors_use_the_index(dynamodb, monkeypatch):
+    create_table(dynamodb, TABLE)
+    store = DynamoRecordStore(TABLE, dynamodb=dynamodb)
     store.add_error(error("uploads/b.jpg"))
     assert [r["retryCount"] for r in store.errors()] == [1]
     assert store._has_error_index is True
 
 
-def test_a_missing_table_is_transient(aws):
-    store = DynamoRecordStore("no-such-table", dynamodb=aws)
+def test_a_missing_table_is_transient(dynamodb):
+    store = DynamoRecordStore("no-such-table", dynamodb=dynamodb)
     calls = [
         lambda: store.get("a"),
         lambda: store.put(image()),
@@ -207,27 +198,27 @@ def test_a_missing_table_is_transient(aws):
                            "Message": "Rate exceeded"}}, "PutItem"),
     EndpointConnectionError(endpoint_url="http://localhost:1"),
 ])
-def test_throttling_and_connection_errors_are_transient(aws, monkeypatch, failure):
-    create_table(aws, TABLE)
-    store = DynamoRecordStore(TABLE, dynamodb=aws)
+def test_throttling_and_connection_errors_are_transient(dynamodb, monkeypatch, failure):
+    create_table(dynamodb, TABLE)
+    store = DynamoRecordStore(TABLE, dynamodb=dynamodb)
 
     def fail(**_):
         raise failure
 
     for method in ("put_item", "get_item", "update_item", "batch_write_item"):
-        monkeypatch.setattr(aws, method, fail)
+        monkeypatch.setattr(dynamodb, method, fail)
     for call in (lambda: store.put_unless_newer(image()), lambda: store.get("a"),
                  lambda: store.add_error(error("a")), lambda: store.delete(["a"])):
         with pytest.raises(TransientError, match=TABLE):
             call()
 
 
-def test_unprocessed_deletes_are_retried_then_transient(aws, monkeypatch):
-    create_table(aws, TABLE)
-    store = DynamoRecordStore(TABLE, dynamodb=aws)
+def test_unprocessed_deletes_are_retried_then_transient(dynamodb, monkeypatch):
+    create_table(dynamodb, TABLE)
+    store = DynamoRecordStore(TABLE, dynamodb=dynamodb)
     monkeypatch.setattr("imgproc.stores.dynamodb._BACKOFF", 0)
     store.put(image(key="a"))
-    real, calls = aws.batch_write_item, []
+    real, calls = dynamodb.batch_write_item, []
 
     def flaky(RequestItems):
         calls.append(RequestItems)
@@ -235,18 +226,18 @@ def test_unprocessed_deletes_are_retried_then_transient(aws, monkeypatch):
             return {"UnprocessedItems": RequestItems}
         return real(RequestItems=RequestItems)
 
-    monkeypatch.setattr(aws, "batch_write_item", flaky)
+    monkeypatch.setattr(dynamodb, "batch_write_item", flaky)
     store.delete(["a"])
     assert len(calls) == 2 and store.get("a") is None
-    monkeypatch.setattr(aws, "batch_write_item", lambda RequestItems: {
+    monkeypatch.setattr(dynamodb, "batch_write_item", lambda RequestItems: {
         "UnprocessedItems": RequestItems})
     with pytest.raises(TransientError, match="unprocessed"):
         store.delete(["a"])
 
 
-def test_many_deletes(aws):
-    create_table(aws, TABLE)
-    store = DynamoRecordStore(TABLE, dynamodb=aws)
+def test_many_deletes(dynamodb):
+    create_table(dynamodb, TABLE)
+    store = DynamoRecordStore(TABLE, dynamodb=dynamodb)
     ids = [f"uploads/{i:03}.jpg" for i in range(60)]
     for record_id in ids:
         store.put({"id": record_id, "type": rec.RecordType.IMAGE})
@@ -254,29 +245,16 @@ def test_many_deletes(aws):
     assert sorted(r["id"] for r in store.scan()) == ids[55:]
 
 
-def test_over_moto_http_server(monkeypatch):
+def test_over_moto_http_server(moto_server, aws_env):
     """The real wire path: cached client from AwsSettings, HTTP, JSON, retries config."""
-    from moto.server import ThreadedMotoServer
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        settings = AwsSettings(endpoint_url=f"http://127.0.0.1:{port}", region="eu-west-1")
-        store = DynamoRecordStore("wire", settings)
-        create_table(store.dynamodb, "wire")
-        record = image()
-        assert store.put_unless_newer(record) is True
-        assert store.put_unless_newer(image(last_modified="2000-01-01T00:00:00Z")) is False
-        assert store.get(record["id"]) == record
-        assert store.add_error(error("x"))["retryCount"] == 1
-        assert [r["key"] for r in store.errors()] == ["x"]
-        store.delete([record["id"], error_id("x")])
-        assert list(store.scan()) == []
-    finally:
-        server.stop()
+    settings = AwsSettings(endpoint_url=moto_server, region="eu-west-1")
+    store = DynamoRecordStore("wire", settings)
+    create_table(store.dynamodb, "wire")
+    record = image()
+    assert store.put_unless_newer(record) is True
+    assert store.put_unless_newer(image(last_modified="2000-01-01T00:00:00Z")) is False
+    assert store.get(record["id"]) == record
+    assert store.add_error(error("x"))["retryCount"] == 1
+    assert [r["key"] for r in store.errors()] == ["x"]
+    store.delete([record["id"], error_id("x")])
+    assert list(store.scan()) == []

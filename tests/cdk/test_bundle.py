@@ -18,6 +18,7 @@ from urllib.parse import quote_plus
 
 import pytest
 
+from tests.support.contract import OUTPUT_FILES
 from tests.support.images import plain_jpeg
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,17 +84,6 @@ def x86_bundle(tmp_path_factory) -> Path:
     bundle = tmp_path_factory.mktemp("bundle-x86_64")
     build_bundle(bundle, "manylinux_2_28_x86_64")
     return bundle
-
-
-@pytest.fixture
-def moto_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def sqs_event(key: str, size: int, etag: str) -> dict:
@@ -172,8 +162,7 @@ def test_x86_64_bundle_handles_an_sqs_event_on_its_own(x86_bundle, python313, mo
     assert item["Item"]["status"]["S"] == "COMPLETE", item
     listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"processed/{KEY}/").get("Contents", [])
     names = sorted(o["Key"].rsplit("/", 1)[1] for o in listing)
-    assert names == ["large.jpg", "manifest.json", "medium.jpg", "small.jpg", "thumbnail.jpg",
-                     "webp-large.webp", "webp-medium.webp"], names
+    assert names == OUTPUT_FILES, names
     pyc = f"lambda_handler.cpython-{PYTHON.replace('.', '')}.pyc"
     assert (x86_bundle / "imgproc" / "__pycache__" / pyc).is_file()
 

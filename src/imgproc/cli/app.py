@@ -77,12 +77,16 @@ class App:
     def pipeline(self, *, originals: ObjectStore | None = None,
                  outputs: ObjectStore | None = None,
                  records: RecordStore | None = None) -> Pipeline:
-        """The stores the options name; `process` passes its own local ones instead."""
-        if originals or outputs or records:  # local files: no bucket, table or CDN
-            return build_pipeline(PipelineSettings(config=self.config),
-                                  originals=originals, outputs=outputs, records=records)
-        if self._pipeline is None:
-            self._pipeline = build_pipeline(self.settings)
+        """The stores the options name, built once; `process` passes its own local stores
+        (and then no bucket, table or CDN is used)."""
+        given = {"originals": originals, "outputs": outputs, "records": records}
+        local = any(given.values())
+        if self._pipeline is None or local:
+            settings = PipelineSettings(config=self.config) if local else self.settings
+            pipeline = build_pipeline(settings, **given)
+            if local:
+                return pipeline
+            self._pipeline = pipeline
         return self._pipeline
 
     def aws_client(self, service: str):

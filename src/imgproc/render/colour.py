@@ -36,10 +36,11 @@ def srgb_converter(image: Image.Image, icc_profile: bytes | None):
     """What turns a resampled variant of `image` into sRGB: the RGB profile, or nothing."""
     if image.mode in ("RGB", "RGBA") and _is_rgb_profile(icc_profile):
         return functools.partial(apply_profile, icc_profile=icc_profile)
-    return _unchanged
+    return unchanged
 
 
-def _unchanged(image: Image.Image) -> Image.Image:
+def unchanged(image: Image.Image) -> Image.Image:
+    """The converter for pictures already in sRGB (and the resampler's default finish)."""
     return image
 
 

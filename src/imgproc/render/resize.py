@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from PIL import Image
 
+from .colour import unchanged
 from .geometry import Plan, scale_box
 from .vips import resample, to_pillow, to_vips
 
@@ -27,10 +28,6 @@ CHAIN_RATIO = 2.0
 PLACEHOLDER_SOURCE = 64
 
 
-def _unchanged(image: Image.Image) -> Image.Image:
-    return image
-
-
 class Resampler:
     """Resamples one decoded picture (possibly shrunk on load) for many plans.
 
@@ -39,7 +36,7 @@ class Resampler:
     """
 
     def __init__(self, image: Image.Image, full_size: tuple[int, int], plans: list[Plan],
-                 finish: Callable[[Image.Image], Image.Image] = _unchanged):
+                 finish: Callable[[Image.Image], Image.Image] = unchanged):
         self.full_size = full_size  # of the upright original; plans are in its pixels
         self.finish = finish
         self.mode = image.mode

@@ -17,6 +17,10 @@
   'use strict';
   if (customElements.get('imgproc-image')) return;
 
+  // A manifest's status: the record's, as imgproc.records.Status defines it.
+  const STATUS = Object.freeze({ COMPLETE: 'COMPLETE', PARTIAL: 'PARTIAL', FAILED: 'FAILED' });
+  const DONE = Object.values(STATUS);
+
   const STYLE = `
     :host { display: inline-block; position: relative; max-width: 100%; line-height: 0; }
     .frame { position: relative; overflow: hidden; background: #e8e8e8;
@@ -85,7 +89,7 @@
         if (run !== this._run) return;
         if (response && response.ok) {
           const manifest = await response.json().catch(() => null);
-          if (manifest && ['COMPLETE', 'PARTIAL', 'FAILED'].includes(manifest.status)) {
+          if (manifest && DONE.includes(manifest.status)) {
             return this._settle(manifest);
           }
           this._showWaiting(manifest);
@@ -100,7 +104,7 @@
     }
 
     _settle(manifest) {
-      if (manifest.status === 'FAILED' || !(manifest.variants || []).length) {
+      if (manifest.status === STATUS.FAILED || !(manifest.variants || []).length) {
         return this._showError(manifest.error || 'This image could not be processed.',
                                'failed');
       }
