@@ -49,6 +49,7 @@ _USELESS_DIRS = ("bin",)  # console scripts; the function is imported, never run
 # refuses sdists, so these are built into wheels on the host first.
 PURE_PYTHON_SDISTS = ("pyvips",)
 LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the code; tracebacks name files there
+CONFIG_IN_BUNDLE = "imgproc.toml"  # `-c config=FILE`, copied byte for byte
 
 
 class BundlingError(Exception):
@@ -57,8 +58,9 @@ class BundlingError(Exception):
 
 def build_bundle(output_dir: str | Path, *, project_root: Path,
                  platform: str = "manylinux_2_28_aarch64", python_version: str = "3.13",
-                 python: str = sys.executable) -> None:
-    """Install imgproc and its runtime dependencies for `platform` into `output_dir`.
+                 python: str = sys.executable, config_file: Path | None = None) -> None:
+    """Install imgproc and its runtime dependencies for `platform` into `output_dir`, and the
+    deployment's config file (if any) as `imgproc.toml` at the bundle's root.
 
     The wheel is built from a copy of the project's top-level files and `src/`, so the build
     neither writes `build/` or `*.egg-info` into the work tree nor picks up stale modules
@@ -82,6 +84,8 @@ def build_bundle(output_dir: str | Path, *, project_root: Path,
              "--only-binary=:all:", "--find-links", str(wheels), "--no-compile", "--upgrade",
              "--quiet", str(built[0]))
     _prune(output)
+    if config_file is not None:
+        shutil.copyfile(config_file, output / CONFIG_IN_BUNDLE)
     compile_bytecode(output, python_version)
 
 
@@ -118,25 +122,31 @@ class LocalPipBundling:
     """
 
     def __init__(self, project_root: Path, platform: str, python_version: str,
-                 python: str = sys.executable) -> None:
+                 python: str = sys.executable, config_file: Path | None = None) -> None:
         self.project_root = Path(project_root)
         self.platform = platform
         self.python_version = python_version
         self.python = python
+        self.config_file = config_file
 
     # jsii calls this with the output directory and the BundlingOptions struct positionally.
     def try_bundle(self, output_dir: str, options: Any = None) -> bool:
         if not pip_available(self.python):
+            if self.config_file is not None:  # Docker sees the project only, not the file
+                raise BundlingError(f"-c config needs local bundling, but {self.python} has "
+                                    "no pip: install pip, or deploy without -c config.")
             print(f"imgproc: no pip in {self.python}; bundling with Docker", file=sys.stderr)
             return False
         build_bundle(output_dir, project_root=self.project_root, platform=self.platform,
-                     python_version=self.python_version, python=self.python)
+                     python_version=self.python_version, python=self.python,
+                     config_file=self.config_file)
         return True
 
 
 def lambda_code(project_root: Path, *, architecture: str = "arm64",
-                python_version: str = "3.13") -> lambda_.Code:
-    """The function's code asset for `architecture` ("arm64" or "x86_64")."""
+                python_version: str = "3.13", config_file: Path | None = None) -> lambda_.Code:
+    """The function's code asset for `architecture` ("arm64" or "x86_64"), with the config
+    file when the deployment has one."""
     if architecture not in PLATFORMS:
         raise ValueError(f"architecture must be one of {sorted(PLATFORMS)}, not {architecture!r}")
     wheel_platform, docker_platform = PLATFORMS[architecture]
@@ -149,7 +159,8 @@ def lambda_code(project_root: Path, *, architecture: str = "arm64",
             command=["bash", "-c", "pip install --no-compile -q /asset-input -t /asset-output"
                      " && rm -rf /asset-output/bin"],
             platform=docker_platform,
-            local=LocalPipBundling(Path(project_root), wheel_platform, python_version),
+            local=LocalPipBundling(Path(project_root), wheel_platform, python_version,
+                                   config_file=config_file),
         ),
     )
 

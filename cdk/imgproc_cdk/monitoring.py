@@ -2,7 +2,10 @@
 
 Errors mean the handler crashed; duration near the timeout means pictures are too big for
 the memory size; throttles mean the reserved concurrency is too low; anything in the
-dead-letter queue or an old message in the queue means work is waiting for a human.
+dead-letter queue or an old message in the queue means work is waiting for a human. Many
+FAILED uploads in a few minutes raise no function error and reach no dead-letter queue (a bad
+picture is recorded, not retried): only the handler's `PermanentFailures` metric shows them,
+so it has an alarm of its own, the one that catches a release that breaks every render.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from imgproc import telemetry
+
 P95_DURATION_LIMIT = Duration.seconds(10)
 OLDEST_MESSAGE_LIMIT = Duration.minutes(15)
 
 
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction,
-                 queue: sqs.IQueue, dead_letters: sqs.IQueue, alarm_email: str | None) -> None:
+                 queue: sqs.IQueue, dead_letters: sqs.IQueue, alarm_email: str | None,
+                 permanent_failures: int) -> None:
         super().__init__(scope, construct_id)
         # A key of our own: CloudWatch cannot publish to a topic under the AWS-managed SNS key
         self.key = kms.Key(self, "AlarmsKey", enable_key_rotation=True,
@@ -61,6 +67,14 @@ class Monitoring(Construct):
                         queue.metric_approximate_age_of_oldest_message(
                             period=five_minutes, statistic="Maximum"),
                         OLDEST_MESSAGE_LIMIT.to_seconds()),
+            self._alarm("PermanentFailures",
+                        f"over {permanent_failures} uploads FAILED in 5 minutes: read "
+                        "`imgproc failures`",
+                        cloudwatch.Metric(namespace=telemetry.NAMESPACE,
+                                          metric_name=telemetry.PERMANENT_FAILURES,
+                                          dimensions_map={"service": telemetry.SERVICE},
+                                          period=five_minutes, statistic="Sum"),
+                        permanent_failures),
         ]
 
     def _alarm(self, name: str, description: str, metric: cloudwatch.IMetric,

@@ -15,10 +15,16 @@ PREFIX_SCOPED = (
 
 
 def suppress_accepted_findings(stack: Stack) -> None:
-    storage_arn = stack.get_logical_id(stack.storage.bucket.node.default_child)
+    if stack.storage.imported:  # a name, not a resource of this stack
+        bucket_arn = f"arn:<AWS::Partition>:s3:::{stack.settings.bucket_name}"
+        _acknowledge(stack.storage.access_logs, "AwsSolutions-S1",
+                     "This is the log bucket (CloudFront's logs); logging it into itself would "
+                     "loop. With an existing media bucket, nothing else logs into it.")
+    else:
+        bucket_arn = f"<{stack.get_logical_id(stack.storage.bucket.node.default_child)}.Arn>"
     for construct in (stack.processing.node.find_child("Access"), stack.operator_policy):
         for prefix in (stack.settings.config.input_prefix, stack.settings.config.output_prefix):
-            _acknowledge(construct, f"AwsSolutions-IAM5[Resource::<{storage_arn}.Arn>/{prefix}*]",
+            _acknowledge(construct, f"AwsSolutions-IAM5[Resource::{bucket_arn}/{prefix}*]",
                          PREFIX_SCOPED)
     _acknowledge(stack.operator_policy, "AwsSolutions-IAM5[Resource::*]",
                  "Only lambda:ListEventSourceMappings has Resource '*': it supports no "

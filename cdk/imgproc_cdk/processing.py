@@ -20,9 +20,9 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from imgproc import envvars
+from imgproc import envvars, telemetry
 
-from .bundling import lambda_code
+from .bundling import CONFIG_IN_BUNDLE, LAMBDA_TASK_ROOT, lambda_code
 from .settings import DeploySettings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -82,7 +82,8 @@ class Processing(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
             code=lambda_code(project_root, architecture="arm64",
-                             python_version=RUNTIME.name.removeprefix("python")),
+                             python_version=RUNTIME.name.removeprefix("python"),
+                             config_file=settings.config_file),
             memory_size=settings.memory_mb,
             timeout=Duration.seconds(settings.timeout_seconds),
             reserved_concurrent_executions=settings.reserved_concurrency,
@@ -94,8 +95,10 @@ class Processing(Construct):
                 envvars.CLOUDFRONT_DOMAIN: distribution_domain,
                 envvars.CLOUDFRONT_DISTRIBUTION_ID: distribution_id,
                 envvars.MAX_IMAGE_SIZE: str(settings.config.max_image_size),
-                "POWERTOOLS_SERVICE_NAME": "imgproc",
-                "POWERTOOLS_METRICS_NAMESPACE": "imgproc",
+                "POWERTOOLS_SERVICE_NAME": telemetry.SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": telemetry.NAMESPACE,
+                **({envvars.CONFIG_FILE: f"{LAMBDA_TASK_ROOT}/{CONFIG_IN_BUNDLE}"}
+                   if settings.config_file else {}),
             },
             description="imgproc: uploads to web-ready variants, placeholders and records",
         )

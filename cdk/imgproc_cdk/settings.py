@@ -9,10 +9,13 @@ leaves room for a 100-megapixel PNG (see README, "What it costs").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aws_cdk import App
 
-from imgproc.config import Config
+from imgproc.config import Config, load_config
+from imgproc.errors import ConfigError
+from imgproc.web.cdn_headers import ANY_ORIGIN, parse_origins
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,12 @@ class DeploySettings:
     # What the function processes and writes: prefixes and limits come from here, never
     # restated, so the stack, the handler and the CLI agree.
     config: Config = field(default_factory=Config)
+    config_file: Path | None = None  # bundled with the function when given
+    cors_origins: tuple[str, ...] = (ANY_ORIGIN,)  # who may read and upload cross-origin
+    bucket_name: str | None = None  # an existing bucket to use instead of creating one
+    permanent_failure_alarm: int = 5  # FAILED uploads per 5 minutes above which to alarm
+    originals_storage_class: str = "INTELLIGENT_TIERING"  # or STANDARD
+    transfer_acceleration: bool = False
 
     @classmethod
     def from_context(cls, app: App) -> DeploySettings:
@@ -45,4 +54,38 @@ class DeploySettings:
             max_receive_count=get("maxReceiveCount", defaults.max_receive_count),
             log_retention_days=get("logRetentionDays", defaults.log_retention_days),
             alarm_email=get("alarmEmail", None, str),
+            cors_origins=parse_origins(get("corsOrigins", None, str)),
+            bucket_name=get("bucketName", None, str),
+            permanent_failure_alarm=get("permanentFailureAlarm",
+                                        defaults.permanent_failure_alarm),
+            originals_storage_class=_choice(
+                get("originalsStorageClass", defaults.originals_storage_class, str),
+                "originalsStorageClass", STORAGE_CLASSES),
+            transfer_acceleration=_choice(get("transferAcceleration", "false", str).lower(),
+                                          "transferAcceleration", ("true", "false")) == "true",
+            **_config_from(get("config", None, str)),
         )
+
+
+STORAGE_CLASSES = ("INTELLIGENT_TIERING", "STANDARD")
+
+
+def _choice(value: str, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise SettingsError(f"-c {name}: expected one of {', '.join(choices)}, got {value!r}.")
+    return value
+
+
+class SettingsError(Exception):
+    """A context value that cannot be deployed; `cdk synth` stops with this sentence."""
+
+
+def _config_from(path: str | None) -> dict:
+    """`-c config=imgproc.toml`: checked now, with the CLI's sentences, or the defaults."""
+    if not path:
+        return {}
+    config_file = Path(path).expanduser().resolve()
+    try:
+        return {"config": load_config(config_file, env={}), "config_file": config_file}
+    except ConfigError as exc:
+        raise SettingsError(f"-c config={path}: {exc}") from None

@@ -28,11 +28,12 @@ class ImgprocStack(Stack):
                  project_root: Path = PROJECT_ROOT, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
-        self.storage = Storage(self, "Storage")
+        self.storage = Storage(self, "Storage", settings=settings)
         self.records = RecordsTable(self, "RecordsTable")
         self.cdn = Cdn(self, "Cdn", bucket=self.storage.bucket,
                        output_prefix=settings.config.output_prefix,
-                       logs=self.storage.access_logs)
+                       logs=self.storage.access_logs, cors_origins=settings.cors_origins,
+                       add_to_bucket_policy=self.storage.add_to_policy)
         self.processing = Processing(
             self, "Processing",
             bucket=self.storage.bucket,
@@ -49,6 +50,7 @@ class ImgprocStack(Stack):
             queue=self.processing.queue,
             dead_letters=self.processing.dead_letters,
             alarm_email=settings.alarm_email,
+            permanent_failures=settings.permanent_failure_alarm,
         )
         self.operator_policy = self._operator_policy()
         self._outputs()

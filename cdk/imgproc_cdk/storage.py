@@ -1,16 +1,26 @@
-"""The media bucket (originals and variants) and the bucket its access logs go to."""
+"""The media bucket (originals and variants) and the bucket its access logs go to.
+
+An existing bucket (`-c bucketName=`) is used as it is: the stack adds its notifications
+and the bucket policy statements it needs, and leaves CORS, lifecycle, encryption and
+acceleration to the bucket's owner (README, "Use an existing bucket").
+"""
 
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from .settings import DeploySettings
+
 
 class Storage(Construct):
-    """Private, encrypted, TLS-only; incomplete multipart uploads are cleaned up after a week."""
+    """Private, encrypted, TLS-only; incomplete multipart uploads are cleaned up after a week;
+    originals move to Intelligent-Tiering; browsers may POST uploads from `corsOrigins`."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *,
+                 settings: DeploySettings) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = s3.Bucket(
             self,
@@ -23,6 +33,17 @@ class Storage(Construct):
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.imported = settings.bucket_name is not None
+        if self.imported:
+            self.bucket = s3.Bucket.from_bucket_name(self, "Media", settings.bucket_name)
+            self.policy = s3.BucketPolicy(self, "MediaPolicy", bucket=self.bucket)
+            self.add_to_policy(iam.PolicyStatement(
+                sid="TlsOnly", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+                actions=["s3:*"], resources=[self.bucket.bucket_arn,
+                                             self.bucket.arn_for_objects("*")],
+                conditions={"Bool": {"aws:SecureTransport": "false"}}))
+            return
+        self.policy = None
         self.bucket = s3.Bucket(
             self,
             "Media",
@@ -33,8 +54,34 @@ class Storage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="s3/",
-            lifecycle_rules=[
-                s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(7))
-            ],
+            lifecycle_rules=_lifecycle(settings),
+            cors=[s3.CorsRule(
+                allowed_methods=[s3.HttpMethods.POST],
+                allowed_origins=list(settings.cors_origins),
+                allowed_headers=["*"],
+                max_age=3600,
+            )],
+            transfer_acceleration=settings.transfer_acceleration or None,
             removal_policy=RemovalPolicy.RETAIN,  # originals are never deleted by a teardown
         )
+
+    def add_to_policy(self, statement: iam.PolicyStatement) -> None:
+        """A bucket policy statement, on a created bucket or an imported one."""
+        if self.policy is not None:
+            self.policy.document.add_statements(statement)
+        else:
+            self.bucket.add_to_resource_policy(statement)
+
+
+def _lifecycle(settings: DeploySettings) -> list[s3.LifecycleRule]:
+    rules = [s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(7))]
+    if settings.originals_storage_class == "INTELLIGENT_TIERING":
+        # Originals are read once (at upload) and then rarely: Intelligent-Tiering moves them
+        # to cheaper tiers by itself. Variants stay Standard: the CDN reads them.
+        rules.append(s3.LifecycleRule(
+            id="OriginalsToIntelligentTiering",
+            prefix=settings.config.input_prefix,
+            transitions=[s3.Transition(storage_class=s3.StorageClass.INTELLIGENT_TIERING,
+                                       transition_after=Duration.days(0))],
+        ))
+    return rules

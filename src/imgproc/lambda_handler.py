@@ -20,15 +20,15 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 
+from . import telemetry
 from .aws.events import EventKind, ObjectEvent, parse_event, parse_sqs_body
 from .core import EventHint, Pipeline, process_object, remove_object, safely
 from .errors import TransientError
 from .outcome import Outcome, Result
 from .wiring import PipelineSettings, build_pipeline
 
-NAMESPACE = "imgproc"
-logger = Logger(service="imgproc")
-metrics = Metrics(namespace=NAMESPACE, service="imgproc")
+logger = Logger(service=telemetry.SERVICE)
+metrics = Metrics(namespace=telemetry.NAMESPACE, service=telemetry.SERVICE)
 _processor = BatchProcessor(event_type=EventType.SQS)
 _pipelines: dict[str, Pipeline] = {}
 
@@ -105,10 +105,12 @@ def _observe(object_event: ObjectEvent, outcome: Outcome) -> None:
                            value=sum(v["size"] for v in variants))
         metrics.add_metric(name="Variants", unit=MetricUnit.Count, value=len(variants))
     if outcome.status in (Result.FAILED, Result.RETRY):
-        name = "PermanentFailures" if outcome.status == Result.FAILED else "TransientFailures"
+        name = (telemetry.PERMANENT_FAILURES if outcome.status == Result.FAILED
+                else telemetry.TRANSIENT_FAILURES)
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         with single_metric(name="Failures", unit=MetricUnit.Count, value=1,
-                           namespace=NAMESPACE, default_dimensions=metrics.default_dimensions
+                           namespace=telemetry.NAMESPACE,
+                           default_dimensions=metrics.default_dimensions,
                            ) as failure:  # by type: a dimension of its own metric set
             failure.add_dimension(name="errorType", value=outcome.error_type or "Unknown")
 

@@ -35,9 +35,9 @@ def test_bucket_is_private_encrypted_and_cleans_up_multipart_uploads(template, r
                                            "RestrictPublicBuckets": True},
         "BucketEncryption": {"ServerSideEncryptionConfiguration": [
             {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-        "LifecycleConfiguration": {"Rules": [Match.object_like(
+        "LifecycleConfiguration": {"Rules": Match.array_with([Match.object_like(
             {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
-             "Status": "Enabled"})]},
+             "Status": "Enabled"})])},
         "LoggingConfiguration": Match.object_like({"LogFilePrefix": "s3/"}),
     })
     bucket = ref_of(resources, "AWS::S3::Bucket", media_bucket)

@@ -1,7 +1,8 @@
 """`imgproc preview`: serve an embedded store like the CDN would, with a page of components.
 
 Only `processed/*` is served (as CloudFront does), with each object's stored Content-Type and
-Cache-Control, plus the web component at `/_imgproc/imgproc-image.js` and a demo page at `/`
+Cache-Control and the CDN's own headers (CORS and nosniff, from `cdn_headers`), plus the
+web component at `/_imgproc/imgproc-image.js` and a demo page at `/`
 that shows every original through `<imgproc-image>`. For trying the component locally; it
 binds to localhost and is not a production server.
 """
@@ -18,6 +19,7 @@ from ..config import Config
 from ..errors import BadImage
 from ..keys import is_candidate
 from ..stores.base import ObjectStore, RecordStore
+from .cdn_headers import ANY_ORIGIN, CORS_MAX_AGE_SECONDS, CORS_METHODS, NOSNIFF, cors_headers
 
 COMPONENT_PATH = "/_imgproc/imgproc-image.js"
 
@@ -50,9 +52,23 @@ class PreviewHandler(BaseHTTPRequestHandler):
     server_version = "imgproc-preview"
 
     def __init__(self, *args, objects: ObjectStore, records: RecordStore, config: Config,
-                 **kwargs):
+                 cors_origins: tuple[str, ...], **kwargs):
         self.objects, self.records, self.config = objects, records, config
+        self.cors_origins = cors_origins
         super().__init__(*args, **kwargs)
+
+    def do_HEAD(self) -> None:
+        self._head_only = True
+        self.do_GET()
+
+    def do_OPTIONS(self) -> None:
+        """A CORS preflight, answered as CloudFront's response headers policy would."""
+        headers = cors_headers(self.headers.get("Origin"), self.cors_origins)
+        if headers:
+            headers |= {"Access-Control-Allow-Methods": ", ".join(CORS_METHODS),
+                        "Access-Control-Allow-Headers": "*",
+                        "Access-Control-Max-Age": str(CORS_MAX_AGE_SECONDS)}
+        self._send(204 if headers else 403, b"", "text/plain", "no-store", headers)
 
     def do_GET(self) -> None:
         path = unquote(urlsplit(self.path).path)
@@ -79,13 +95,18 @@ class PreviewHandler(BaseHTTPRequestHandler):
         return [info.key for info in self.objects.list(self.config.input_prefix)
                 if is_candidate(info.key)]
 
-    def _send(self, status: int, body: bytes, content_type: str, cache_control: str) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, cache_control: str,
+              extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", cache_control)
+        headers = NOSNIFF | cors_headers(self.headers.get("Origin"), self.cors_origins)
+        for name, value in (headers | (extra or {})).items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if not getattr(self, "_head_only", False):
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args) -> None:  # quiet unless something is wrong
         if args and str(args[1]).startswith(("4", "5")) and str(args[1]) != "404":
@@ -93,8 +114,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
 
 def make_server(objects: ObjectStore, records: RecordStore, config: Config,
-                host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
-    handler = partial(PreviewHandler, objects=objects, records=records, config=config)
+                host: str = "127.0.0.1", port: int = 8000,
+                cors_origins: tuple[str, ...] = (ANY_ORIGIN,)) -> ThreadingHTTPServer:
+    """`cors_origins`: who may read cross-origin, as the stack's `corsOrigins` (none: `()`)."""
+    handler = partial(PreviewHandler, objects=objects, records=records, config=config,
+                      cors_origins=cors_origins)
     return ThreadingHTTPServer((host, port), handler)
 
 
