@@ -117,3 +117,16 @@ def moto_server(_moto_http_server):
     request = urllib.request.Request(f"{_moto_http_server}/moto-api/reset", method="POST")
     urllib.request.urlopen(request).close()
     return _moto_http_server
+
+
+@pytest.fixture
+def stack(moto_server, aws_env, monkeypatch):
+    """The pipeline's AWS side on moto's HTTP server (`tests.support.moto_pipeline`); the
+    handler in this process reaches it through AWS_ENDPOINT_URL."""
+    from tests.support.moto_pipeline import REGION, TABLE, make_stack
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("IMAGE_METADATA_TABLE", TABLE)
+    return make_stack(moto_server)

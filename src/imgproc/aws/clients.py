@@ -41,8 +41,12 @@ def _session(profile: str | None, region: str | None):
 
 
 @functools.lru_cache(maxsize=32)
-def client(service: str, settings: AwsSettings = AwsSettings()):
-    """A cached client per service and settings. Imports boto3 only when AWS is used."""
+def client(service: str, settings: AwsSettings = AwsSettings(), *, accelerate: bool = False):
+    """A cached client per service and settings. Imports boto3 only when AWS is used.
+
+    `accelerate` makes an S3 client use the Transfer Acceleration endpoint (AWS only: botocore
+    refuses it with a custom endpoint).
+    """
     from botocore.config import Config
 
     session = _session(settings.profile, settings.region)
@@ -50,7 +54,8 @@ def client(service: str, settings: AwsSettings = AwsSettings()):
         service,
         endpoint_url=settings.endpoint_url,
         config=Config(retries=_retries(), max_pool_connections=32,
-                      connect_timeout=5, read_timeout=30),
+                      connect_timeout=5, read_timeout=30,
+                      s3={"use_accelerate_endpoint": True} if accelerate else None),
     )
 
 

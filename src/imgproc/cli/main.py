@@ -15,6 +15,7 @@ from ..errors import ExitCode, ImgprocError
 from .app import App
 from .console import err
 from .failures import failures
+from .presign import presign
 from .preview import preview
 from .process import process
 from .reprocess import reprocess
@@ -22,7 +23,7 @@ from .status import status
 from .triggers import triggers
 from .verify import verify
 
-COMMANDS = (process, reprocess, verify, status, failures, triggers, preview)
+COMMANDS = (process, reprocess, verify, status, failures, triggers, preview, presign)
 
 
 class ImgprocGroup(click.Group):
