@@ -87,3 +87,15 @@ def check_key(key: str) -> str:
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
         raise BadKey(f"The key {key!r} contains control characters.")
     return key
+
+
+def check_upload_key(key: str, config: Config) -> str:
+    """A key an upload may use: storable, under the input prefix, with a name the pipeline
+    opens (an image extension or none)."""
+    check_key(key)
+    if not key.startswith(config.input_prefix) or is_output(key, config):
+        raise BadKey(f"The key {key!r} must start with the input prefix {config.input_prefix!r}.")
+    if key.endswith("/") or not is_candidate(key):
+        raise BadKey(f"The key {key!r} is not an image name: the pipeline only opens keys with "
+                     "an image extension or none at all.")
+    return key

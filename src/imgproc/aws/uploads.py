@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..config import Config
 from ..errors import BadKey, ConfigError
-from ..keys import check_key, is_candidate, is_output
+from ..keys import check_upload_key
 
 IMAGE_TYPES = "image/"
 MAX_EXPIRES_SECONDS = 7 * 24 * 3600  # SigV4's own limit
@@ -27,25 +27,6 @@ class PresignedPost:
 
     def as_json(self) -> dict:
         return {"url": self.url, "fields": dict(self.fields)}
-
-
-def check_upload_key(key: str, config: Config) -> str:
-    """An upload key the pipeline will process: under the input prefix, storable, an image name."""
-    try:
-        check_key(key)
-    except BadKey as exc:
-        raise ConfigError(f"Cannot sign an upload for {key!r}: {exc}") from None
-    if not key.startswith(config.input_prefix) or is_output(key, config):
-        raise ConfigError(
-            f"Cannot sign an upload for {key!r}: the key must start with the input prefix "
-            f"{config.input_prefix!r}."
-        )
-    if key.endswith("/") or not is_candidate(key):
-        raise ConfigError(
-            f"Cannot sign an upload for {key!r}: the pipeline only opens keys with an image "
-            "extension or none at all."
-        )
-    return key
 
 
 def upload_conditions(config: Config, max_bytes: int | None, content_type: str | None,
@@ -76,7 +57,10 @@ def presigned_upload(s3, bucket: str, key: str, config: Config, *,
                      expires: int = DEFAULT_EXPIRES_SECONDS,
                      content_type: str | None = None) -> PresignedPost:
     """A presigned POST for `key` (the client decides the endpoint: accelerated or not)."""
-    check_upload_key(key, config)
+    try:
+        check_upload_key(key, config)
+    except BadKey as exc:
+        raise ConfigError(f"Cannot sign an upload: {exc}") from None
     if not 1 <= expires <= MAX_EXPIRES_SECONDS:
         raise ConfigError(
             f"--expires must be from 1 to {MAX_EXPIRES_SECONDS} seconds (7 days), got {expires}."

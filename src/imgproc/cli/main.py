@@ -21,9 +21,11 @@ from .process import process
 from .reprocess import reprocess
 from .status import status
 from .triggers import triggers
+from .upload import upload
 from .verify import verify
 
-COMMANDS = (process, reprocess, verify, status, failures, triggers, preview, presign)
+COMMANDS = (process, reprocess, verify, status, failures, triggers, preview, presign,
+            upload)
 
 
 class ImgprocGroup(click.Group):

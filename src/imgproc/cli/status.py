@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from contextlib import nullcontext
 
 import click
 
+from ..core.waiting import wait_for_record
 from ..errors import ExitCode
 from ..records import Status, is_done
 from .app import App, exit_with, json_option, pass_app, wants_json
@@ -41,16 +41,6 @@ def status(app: App, key: str, wait: bool, timeout: float, json_here: bool) -> N
 
 
 def _wait(records, key: str, timeout: float, spinner: bool) -> dict | None:
-    """Polls with a gentle backoff (0.5 s up to 5 s) so a long wait costs few reads."""
-    deadline, delay, record = time.monotonic() + timeout, 0.5, None
     with err.status(f"waiting for {key}", spinner="dots") if spinner else nullcontext():
-        while True:
-            record = records.get(key)
-            if is_done(record):
-                return record
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return record
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 1.5, 5.0)
+        return wait_for_record(records, key, timeout)
 

@@ -47,8 +47,8 @@ class ObjectStore(Protocol):
         data: bytes,
         *,
         content_type: str,
-        cache_control: str,
-        metadata: dict[str, str],
+        cache_control: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> None: ...
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]: ...

@@ -85,12 +85,12 @@ class DirectoryStore:
         data: bytes,
         *,
         content_type: str,
-        cache_control: str,
-        metadata: dict[str, str],
+        cache_control: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> None:
         path = self._path(key)
         headers = {"ContentType": content_type, "CacheControl": cache_control,
-                   "Metadata": metadata}
+                   "Metadata": metadata or {}}
         try:
             _write_atomically(path, data)
             _write_atomically(self._header_path(key), json.dumps(headers).encode())

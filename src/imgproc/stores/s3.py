@@ -52,12 +52,13 @@ class S3ObjectStore:
         data: bytes,
         *,
         content_type: str,
-        cache_control: str,
-        metadata: dict[str, str],
+        cache_control: str | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> None:
         try:
+            extra = {"CacheControl": cache_control} if cache_control else {}
             self.s3.put_object(Bucket=self.name, Key=key, Body=data, ContentType=content_type,
-                               CacheControl=cache_control, Metadata=metadata)
+                               Metadata=metadata or {}, **extra)
         except (ClientError, BotoCoreError) as exc:
             raise _transient("PUT", self.name, key, exc) from exc
 
