@@ -19,13 +19,14 @@ from .presign import presign
 from .preview import preview
 from .process import process
 from .reprocess import reprocess
+from .smoke import smoke
 from .status import status
 from .triggers import triggers
 from .upload import upload
 from .verify import verify
 
 COMMANDS = (process, reprocess, verify, status, failures, triggers, preview, presign,
-            upload)
+            upload, smoke)
 
 
 class ImgprocGroup(click.Group):
