@@ -9,6 +9,7 @@ builds for arm64, the real target, which cannot run here.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from PIL import Image
 
 from tests.support.contract import OUTPUT_FILES
 from tests.support.images import plain_jpeg
@@ -57,15 +59,6 @@ print("RESPONSE " + json.dumps(response))
 """
 
 
-def build_bundle(output: Path, platform: str) -> None:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    if str(REPO / "cdk") not in sys.path:
-        sys.path.insert(0, str(REPO / "cdk"))
-    from imgproc_cdk.bundling import build_bundle as build
-
-    build(output, project_root=REPO, platform=platform, python_version=PYTHON)
-
-
 @pytest.fixture(scope="module")
 def python313() -> str:
     from imgproc_cdk.bundling import runtime_python
@@ -79,10 +72,43 @@ def python313() -> str:
     return python
 
 
+def default_variants_toml() -> str:
+    """The default variants written out as a user's file would list them."""
+    from imgproc.config import Config
+
+    blocks = []
+    for v in Config().variants:
+        lines = [f'name = "{v.name}"', f"width = {v.width}", f'fit = "{v.fit}"',
+                 f'format = "{v.format}"', f"quality = {v.quality}"]
+        if v.height is not None:
+            lines.insert(2, f"height = {v.height}")
+        blocks.append("[[variant]]\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+# -c config=: the defaults plus one 1600-wide variant, another input prefix, a 5 MiB limit
+DEPLOYED_CONFIG = (f'# the deployment\'s own\ninput_prefix = "media/"\nmax_image_size = 5242880\n\n'
+                   f'{default_variants_toml()}\n\n[[variant]]\nname = "hero"\nwidth = 1600\n'
+                   f'format = "webp"\nquality = 80\n').encode()
+
+
+def build_bundle(output: Path, platform: str, config_file: Path | None = None) -> None:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    if str(REPO / "cdk") not in sys.path:
+        sys.path.insert(0, str(REPO / "cdk"))
+    from imgproc_cdk.bundling import build_bundle as build
+
+    build(output, project_root=REPO, platform=platform, python_version=PYTHON,
+          config_file=config_file)
+
+
 @pytest.fixture(scope="module")
 def x86_bundle(tmp_path_factory) -> Path:
+    """Built as `cdk synth -c config=imgproc.toml` builds it: the config file at its root."""
+    config = tmp_path_factory.mktemp("config") / "imgproc.toml"
+    config.write_bytes(DEPLOYED_CONFIG)
     bundle = tmp_path_factory.mktemp("bundle-x86_64")
-    build_bundle(bundle, "manylinux_2_28_x86_64")
+    build_bundle(bundle, "manylinux_2_28_x86_64", config_file=config)
     return bundle
 
 
@@ -120,51 +146,95 @@ def assert_lambda_ready(bundle: Path, arch: str) -> None:
     assert not (bundle / "bin").exists()
 
 
-def test_x86_64_bundle_handles_an_sqs_event_on_its_own(x86_bundle, python313, moto_server,
-                                                         tmp_path):
+def moto_clients(moto_server: str):
     import boto3
 
     from tests.aws_fixtures import create_table
 
-    # GIVEN the bundle, and a bucket holding one upload and the records table on moto
-    assert_lambda_ready(x86_bundle, "x86_64")
     clients = {name: boto3.client(name, endpoint_url=moto_server, region_name=REGION,
                                   aws_access_key_id="testing", aws_secret_access_key="testing")
                for name in ("s3", "dynamodb")}
-    s3, dynamodb = clients["s3"], clients["dynamodb"]
-    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    create_table(dynamodb, TABLE)
-    s3.put_object(Bucket=BUCKET, Key=KEY, Body=plain_jpeg())
-    head = s3.head_object(Bucket=BUCKET, Key=KEY)
-    event = sqs_event(KEY, head["ContentLength"], head["ETag"].strip('"'))
+    clients["s3"].create_bucket(Bucket=BUCKET,
+                                CreateBucketConfiguration={"LocationConstraint": REGION})
+    create_table(clients["dynamodb"], TABLE)
+    return clients["s3"], clients["dynamodb"]
 
-    # WHEN Lambda's Python, with nothing but the bundle and Lambda's environment, handles it
+
+def handle_in_bundle(bundle: Path, python: str, s3, key: str, moto_server: str, home: Path,
+                     **environment: str) -> dict:
+    """Lambda's Python, with nothing but the bundle and Lambda's environment, handles the
+    notification of `key`; its response."""
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    event = sqs_event(key, head["ContentLength"], head["ETag"].strip('"'))
     env = {
-        "PATH": MINIMAL_PATH, "LAMBDA_TASK_ROOT": str(x86_bundle),
+        "PATH": MINIMAL_PATH, "LAMBDA_TASK_ROOT": str(bundle),
         "AWS_LAMBDA_FUNCTION_NAME": "imgproc-bundle", "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": moto_server,
         "IMAGE_METADATA_TABLE": TABLE,
-        "HOME": str(tmp_path),  # not Lambda's, but keeps a developer's ~/.aws out
+        "HOME": str(home),  # not Lambda's, but keeps a developer's ~/.aws out
+        **environment,
     }
     # -B: like Lambda's read-only /var/task, nothing is written into the bundle
-    run = subprocess.run([python313, "-I", "-B", "-c", SCRIPT, str(x86_bundle)],
+    run = subprocess.run([python, "-I", "-B", "-c", SCRIPT, str(bundle)],
                          input=json.dumps(event), capture_output=True, text=True, env=env,
-                         cwd=x86_bundle, timeout=180, check=False)
-
-    # THEN it succeeds, the message is consumed, and the record and variants exist
+                         cwd=bundle, timeout=180, check=False)
     output = f"stdout:\n{run.stdout[-3000:]}\nstderr:\n{run.stderr[-3000:]}"
     assert run.returncode == 0, output
     responses = [line for line in run.stdout.splitlines() if line.startswith("RESPONSE ")]
     assert responses, output
-    assert json.loads(responses[-1].removeprefix("RESPONSE ")) == {"batchItemFailures": []}
+    return json.loads(responses[-1].removeprefix("RESPONSE "))
+
+
+def outputs_of(s3, key: str) -> dict[str, dict]:
+    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"processed/{key}/").get("Contents", [])
+    return {o["Key"].rsplit("/", 1)[1]: o for o in listing}
+
+
+def test_x86_64_bundle_handles_an_sqs_event_on_its_own(x86_bundle, python313, moto_server,
+                                                         tmp_path):
+    # GIVEN the bundle, and a bucket holding one upload and the records table on moto
+    assert_lambda_ready(x86_bundle, "x86_64")
+    s3, dynamodb = moto_clients(moto_server)
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=plain_jpeg())
+    # WHEN Lambda's Python handles its notification from the bundle alone (default config)
+    response = handle_in_bundle(x86_bundle, python313, s3, KEY, moto_server, tmp_path)
+    # THEN it succeeds, the message is consumed, and the record and variants exist
+    assert response == {"batchItemFailures": []}
     item = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": KEY}}, ConsistentRead=True)
     assert item["Item"]["status"]["S"] == "COMPLETE", item
-    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"processed/{KEY}/").get("Contents", [])
-    names = sorted(o["Key"].rsplit("/", 1)[1] for o in listing)
-    assert names == OUTPUT_FILES, names
+    assert sorted(outputs_of(s3, KEY)) == OUTPUT_FILES
     pyc = f"lambda_handler.cpython-{PYTHON.replace('.', '')}.pyc"
     assert (x86_bundle / "imgproc" / "__pycache__" / pyc).is_file()
+
+
+def test_the_deployments_config_travels_in_the_bundle(x86_bundle, python313, moto_server,
+                                                      tmp_path):
+    from imgproc_cdk.bundling import CONFIG_IN_BUNDLE
+
+    # the file, byte for byte, where the stack's IMGPROC_CONFIG points (/var/task/imgproc.toml)
+    bundled = x86_bundle / CONFIG_IN_BUNDLE
+    assert bundled.read_bytes() == DEPLOYED_CONFIG
+    s3, dynamodb = moto_clients(moto_server)
+    key = "media/u1/wide.jpg"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=plain_jpeg(2400, 1600))
+    response = handle_in_bundle(x86_bundle, python313, s3, key, moto_server, tmp_path,
+                                IMGPROC_CONFIG=str(bundled), MAX_IMAGE_SIZE="5242880")
+    assert response == {"batchItemFailures": []}
+    outputs = outputs_of(s3, key)
+    assert sorted(outputs) == sorted([*OUTPUT_FILES, "hero.webp"])
+    hero = s3.get_object(Bucket=BUCKET, Key=f"processed/{key}/hero.webp")
+    with Image.open(io.BytesIO(hero["Body"].read())) as picture:
+        assert (picture.format, picture.size) == ("WEBP", (1600, 1067))
+    # and the 5 MiB limit is the bundle's too: a 6 MB upload is refused with that sentence
+    big = "media/u1/big.png"
+    s3.put_object(Bucket=BUCKET, Key=big, Body=b"\x89PNG\r\n\x1a\n" + bytes(6_000_000))
+    assert handle_in_bundle(x86_bundle, python313, s3, big, moto_server, tmp_path,
+                            IMGPROC_CONFIG=str(bundled),
+                            MAX_IMAGE_SIZE="5242880") == {"batchItemFailures": []}
+    error = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": f"error#{big}"}},
+                              ConsistentRead=True)["Item"]
+    assert "over the limit of 5.0 MiB" in error["error"]["S"], error
 
 
 def test_arm64_bundle_carries_aarch64_binaries(tmp_path):
