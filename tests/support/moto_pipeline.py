@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.aws_fixtures import LambdaContext, create_table
 
 BUCKET, TABLE, QUEUE, REGION = "e2e-media", "e2e-records", "e2e-uploads", "us-east-1"
+STACK = "imgproc"
 IMGPROC = str(Path(sys.executable).parent / "imgproc")
 
 
@@ -48,7 +49,21 @@ def make_stack(server: str, input_prefix: str = "uploads/") -> MotoStack:
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": input_prefix}]}},
         }]})
     create_table(dynamodb, TABLE)
+    _describe_as_stack(server, {"BucketName": BUCKET, "TableName": TABLE, "QueueUrl": queue_url})
     return MotoStack(s3=s3, sqs=sqs, dynamodb=dynamodb, queue_url=queue_url, endpoint=server)
+
+
+def _describe_as_stack(server: str, outputs: dict[str, str]) -> None:
+    """A CloudFormation stack named STACK whose outputs name these resources, so `--stack`
+    works as after `cdk deploy` (its one resource is a stand-in; moto cannot run the CDK's)."""
+    import json
+
+    import boto3
+
+    template = {"Resources": {"Alarms": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {name: {"Value": value} for name, value in outputs.items()}}
+    boto3.client("cloudformation", endpoint_url=server, region_name=REGION).create_stack(
+        StackName=STACK, TemplateBody=json.dumps(template))
 
 
 def drain_into_handler(stack: MotoStack) -> dict:
