@@ -189,6 +189,9 @@ def test_process_dir_keys_files_by_relative_path(tmp_path: Path):
     write(album / "top.jpg", plain_jpeg())
     write(album / "2024" / "summer" / "deep.png", transparent_png())
     write(album / "notes.txt", b"not an image, and not an image name")
+    write(album / ".gitignore", b"node_modules/\n")  # hidden: never an upload
+    write(album / ".DS_Store", b"\x00\x00\x00\x01Bud1")
+    write(album / ".cache" / "old.jpg", plain_jpeg())
     out = tmp_path / "out"
 
     result = run("process", album, "--out", out)

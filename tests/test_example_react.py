@@ -1,7 +1,7 @@
 """examples/react: a React 19 app's use of <imgproc-image>, type-checked and rendered.
 
-`npm ci` installs the example's pinned TypeScript and React (skipped when node_modules already
-matches package-lock.json); `tsc -p examples/react` type-checks it (and emits it to a temp dir);
+`npm ci` installs the example's pinned TypeScript and React into a copy of it (outside the work
+tree); `tsc -p` type-checks it (and emits it to a temp dir);
 a file of deliberate mistakes shows the element's JSX types reject them; react-dom/server renders
 the wrapper in node and the element's attributes are read back from the HTML.
 """
@@ -38,31 +38,27 @@ def run(args: list[str], cwd: Path, expect_ok: bool = True) -> subprocess.Comple
     return done
 
 
-def installed() -> bool:
-    """Whether node_modules holds exactly what package-lock.json (and package.json) name."""
-    lock = json.loads((EXAMPLE / "package-lock.json").read_text())
-    wanted = json.loads((EXAMPLE / "package.json").read_text())["devDependencies"]
-    if lock["packages"][""].get("devDependencies") != wanted:
-        return False  # out of date: npm ci says so
-    hidden = EXAMPLE / "node_modules" / ".package-lock.json"
-    if not hidden.is_file():
-        return False
-    packages = {k: v for k, v in lock["packages"].items() if k}
-    return (json.loads(hidden.read_text())["packages"] == packages
-            and all((EXAMPLE / path).is_dir() for path in packages))
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the example with its pinned packages installed (`npm ci`), outside the work
+    tree: a node_modules under examples/ would be walked by `imgproc process examples`."""
+    npm = tool("npm")
+    copy = tmp_path_factory.mktemp("react-example")
+    for path in EXAMPLE.iterdir():
+        if path.is_file():
+            shutil.copy2(path, copy / path.name)
+    run([npm, "ci", "--no-audit", "--no-fund", "--prefer-offline"], copy)
+    return copy
 
 
 @pytest.fixture(scope="module")
-def tsc() -> list[str]:
-    node, npm = tool("node"), tool("npm")
-    if not installed():
-        run([npm, "ci", "--no-audit", "--no-fund", "--prefer-offline"], EXAMPLE)
-    return [node, str(EXAMPLE / "node_modules" / "typescript" / "bin" / "tsc")]
+def tsc(project) -> list[str]:
+    return [tool("node"), str(project / "node_modules" / "typescript" / "bin" / "tsc")]
 
 
-def linked(directory: Path) -> Path:
+def linked(directory: Path, project: Path) -> Path:
     """`directory`, where `import "react"` finds the example's node_modules."""
-    (directory / "node_modules").symlink_to(EXAMPLE / "node_modules", target_is_directory=True)
+    (directory / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
     return directory
 
 
@@ -75,9 +71,9 @@ class StartTags(HTMLParser):
         self.found.append((tag, dict(attrs)))
 
 
-def test_example_type_checks_and_renders_on_the_server(tsc, tmp_path):
-    out = linked(tmp_path) / "out"
-    run([*tsc, "-p", str(EXAMPLE), "--noEmit", "false", "--outDir", str(out)], EXAMPLE)
+def test_example_type_checks_and_renders_on_the_server(tsc, project, tmp_path):
+    out = linked(tmp_path, project) / "out"
+    run([*tsc, "-p", str(project), "--noEmit", "false", "--outDir", str(out)], project)
     (tmp_path / "package.json").write_text('{"type": "module"}\n')
     (tmp_path / "render.js").write_text(
         'import { createElement } from "react";\n'
@@ -110,17 +106,17 @@ export const checked = [
 """
 
 
-def test_element_types_reject_mistakes(tsc, tmp_path):
+def test_element_types_reject_mistakes(tsc, project, tmp_path):
     """Line 2 is right (its event is typed, or strict would refuse the untyped parameter); each
     later line has one mistake: a misspelt element, a number for src-key, no src-key, a string
     for timeout, a camelCase event prop (React would listen for "ImgprocState"). A misspelt
     dashed attribute (src-kee) is not one: TypeScript lets any unknown dashed name through."""
-    linked(tmp_path)
+    linked(tmp_path, project)
     (tmp_path / "mistakes.tsx").write_text(MISTAKES)
     (tmp_path / "tsconfig.json").write_text(json.dumps({
-        "extends": str(EXAMPLE / "tsconfig.json"),
+        "extends": str(project / "tsconfig.json"),
         "compilerOptions": {"skipLibCheck": True},  # the example's own check covers the .d.ts
-        "include": [], "files": [str(EXAMPLE / "imgproc-image.d.ts"), "mistakes.tsx"]}))
+        "include": [], "files": [str(project / "imgproc-image.d.ts"), "mistakes.tsx"]}))
     done = run([*tsc, "-p", str(tmp_path)], tmp_path, expect_ok=False)
     errors = re.findall(r"^mistakes\.tsx\((\d+),\d+\): error (TS\d+)", done.stdout, re.M)
     assert done.returncode != 0

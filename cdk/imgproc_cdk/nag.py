@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Stack, Validations
 
+from imgproc.keys import smoke_prefix
+
 PREFIX_SCOPED = (
     "Object ARNs end in a key-prefix wildcard (uploads/* to read, processed/* to write): that is "
     "the narrowest resource S3 offers for all objects under a prefix."
@@ -26,6 +28,10 @@ def suppress_accepted_findings(stack: Stack) -> None:
         for prefix in (stack.settings.config.input_prefix, stack.settings.config.output_prefix):
             _acknowledge(construct, f"AwsSolutions-IAM5[Resource::{bucket_arn}/{prefix}*]",
                          PREFIX_SCOPED)
+    _acknowledge(stack.operator_policy,
+                 f"AwsSolutions-IAM5[Resource::{bucket_arn}/{smoke_prefix(stack.settings.config)}*]",
+                 "imgproc smoke deletes its own test uploads, and only those: the narrowest "
+                 "prefix S3 offers for them.")
     _acknowledge(stack.operator_policy, "AwsSolutions-IAM5[Resource::*]",
                  "Only lambda:ListEventSourceMappings has Resource '*': it supports no "
                  "resource-level permissions (pause/resume need it to find the mapping).")

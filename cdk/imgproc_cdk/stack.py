@@ -12,6 +12,8 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from imgproc.keys import smoke_prefix
+
 from .cdn import Cdn
 from .monitoring import Monitoring
 from .nag import suppress_accepted_findings
@@ -61,7 +63,8 @@ class ImgprocStack(Stack):
         bucket, table = self.storage.bucket, self.records.table
         config, processing = self.settings.config, self.processing
         return iam.ManagedPolicy(self, "OperatorPolicy", description=(
-            "imgproc CLI: reprocess, verify, status, failures and triggers for this stack"),
+            "imgproc CLI: reprocess, verify, status, failures, triggers, upload, presign and "
+            "smoke for this stack"),
             statements=[
                 iam.PolicyStatement(sid="ReadStackOutputs",
                                     actions=["cloudformation:DescribeStacks"],
@@ -76,6 +79,17 @@ class ImgprocStack(Stack):
                                     actions=["s3:PutObject", "s3:DeleteObject"],
                                     resources=[bucket.arn_for_objects(
                                         f"{config.output_prefix}*")]),
+                # upload and presign write originals (a presigned POST carries the signer's
+                # rights); only smoke's own test uploads may be deleted
+                iam.PolicyStatement(sid="UploadOriginals", actions=["s3:PutObject"],
+                                    resources=[bucket.arn_for_objects(
+                                        f"{config.input_prefix}*")]),
+                iam.PolicyStatement(sid="RemoveSmokeUploads", actions=["s3:DeleteObject"],
+                                    resources=[bucket.arn_for_objects(
+                                        f"{smoke_prefix(config)}*")]),
+                iam.PolicyStatement(sid="PresignForAcceleration",
+                                    actions=["s3:GetAccelerateConfiguration"],
+                                    resources=[bucket.bucket_arn]),
                 iam.PolicyStatement(sid="Triggers", actions=["s3:GetBucketNotification",
                                                              "s3:PutBucketNotification"],
                                     resources=[bucket.bucket_arn]),

@@ -14,6 +14,7 @@ from .formats import UPLOAD_EXTENSIONS
 
 MAX_KEY_BYTES = 1024  # S3's own limit
 MANIFEST = "manifest.json"
+SMOKE_FOLDER = "imgproc-smoke"  # `imgproc smoke` uploads (and deletes) only below this
 
 
 def is_output(key: str, config: Config) -> bool:
@@ -31,6 +32,10 @@ def is_candidate(key: str) -> bool:
     if "." not in name.lstrip("."):
         return True
     return name.rsplit(".", 1)[-1].lower() in UPLOAD_EXTENSIONS
+
+
+def smoke_prefix(config: Config) -> str:
+    return f"{config.input_prefix}{SMOKE_FOLDER}/"
 
 
 def output_prefix_of(key: str, config: Config) -> str:

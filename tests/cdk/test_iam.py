@@ -19,6 +19,8 @@ CALLS = {
     "s3.put_object": (["s3:PutObject"], "both"),
     "s3.list_objects_v2": (["s3:ListBucket"], "both"),
     "s3.delete_objects": (["s3:DeleteObject"], "both"),
+    "s3.generate_presigned_post": (["s3:PutObject"], "cli"),  # the POST carries the signer's
+    "s3.get_bucket_accelerate_configuration": (["s3:GetAccelerateConfiguration"], "cli"),
     "s3.get_bucket_notification_configuration": (["s3:GetBucketNotification"], "cli"),
     "s3.put_bucket_notification_configuration": (["s3:PutBucketNotification"], "cli"),
     "dynamodb.get_item": (["dynamodb:GetItem"], "both"),
@@ -145,10 +147,11 @@ def test_operator_star_resource_only_where_iam_offers_nothing_narrower(resources
     assert starred == {"lambda:ListEventSourceMappings"}
 
 
-def test_operator_writes_only_processed_objects(resources):
+def test_operator_adds_originals_but_deletes_only_variants_and_smoke_uploads(resources):
     allowed = granted(operator_statements(resources))
-    for action in ("s3:PutObject", "s3:DeleteObject"):
-        assert [_suffix(r) for r in allowed[action]] == ["/processed/*"]
+    assert sorted(_suffix(r) for r in allowed["s3:PutObject"]) == ["/processed/*", "/uploads/*"]
+    assert sorted(_suffix(r) for r in allowed["s3:DeleteObject"]) == [
+        "/processed/*", "/uploads/imgproc-smoke/*"]
     assert sorted(_suffix(r) for r in allowed["s3:GetObject"]) == ["/processed/*", "/uploads/*"]
 
 

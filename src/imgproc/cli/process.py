@@ -92,12 +92,13 @@ def collect_inputs(inputs, out_dir: Path) -> dict[Path, list[str]]:
 
 
 def _image_files(directory: Path, out_dir: Path) -> list[str]:
-    """Candidate files below `directory`, skipping imgproc's own folders and the output."""
+    """Candidate files below `directory`, skipping hidden files and folders (imgproc's own
+    `.imgproc` among them: `.gitignore` and `.DS_Store` are never uploads) and the output."""
     return sorted(
         path.relative_to(directory).as_posix()
         for path in directory.rglob("*")
         if path.is_file()
-        and META_DIR not in path.relative_to(directory).parts
+        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
         and not path.is_relative_to(out_dir)
         and is_candidate(path.name)
     )

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from ..errors import BadImage
-from ..keys import error_id, manifest_key, output_prefix_of, placeholder_id
+from ..keys import error_id, manifest_key, output_prefix_of, placeholder_id, smoke_prefix
 from ..records import Status
 from ..render.sniff import sniff_format
 from ..web.cdn_headers import NOSNIFF
@@ -31,8 +31,6 @@ from .process import CACHE_FOREVER
 from .remove import remove_object
 from .uploads import put_original
 from .waiting import poll, wait_for_record
-
-SMOKE_FOLDER = "imgproc-smoke"
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class SmokeRun:
 
 def smoke_key(pipeline: Pipeline) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{pipeline.config.input_prefix}{SMOKE_FOLDER}/{stamp}-{secrets.token_hex(3)}.jpg"
+    return f"{smoke_prefix(pipeline.config)}{stamp}-{secrets.token_hex(3)}.jpg"
 
 
 def smoke_picture(width: int = 1600, height: int = 1067) -> bytes:
