@@ -42,6 +42,16 @@ def output_prefix_of(key: str, config: Config) -> str:
     return f"{config.output_prefix}{key}/"
 
 
+def is_own_output(key: str, output_key: str, config: Config) -> bool:
+    """Whether `output_key` is one of `key`'s own outputs: directly in its folder.
+
+    `processed/uploads/alice/` also holds `processed/uploads/alice/cat.jpg/…`, the outputs of
+    the longer key `uploads/alice/cat.jpg`; those are one folder deeper, never `key`'s.
+    """
+    prefix = output_prefix_of(key, config)
+    return output_key.startswith(prefix) and "/" not in output_key[len(prefix):]
+
+
 def variant_key(key: str, variant: Variant, config: Config) -> str:
     return f"{output_prefix_of(key, config)}{variant.name}.{variant.extension}"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..keys import error_id, is_output, output_prefix_of, placeholder_id
+from ..keys import error_id, is_output, is_own_output, output_prefix_of, placeholder_id
 from ..outcome import Outcome, Result
 from .pipeline import Pipeline, Stopwatch
 
@@ -26,9 +26,13 @@ def remove_object(pipeline: Pipeline, key: str) -> Outcome:
 
 
 def remove_outputs(pipeline: Pipeline, key: str) -> int:
-    """Delete an original's variants, manifest and records; how many objects went."""
+    """Delete an original's variants, manifest and records; how many objects went.
+
+    Only `key`'s own objects: a longer key's outputs share the folder's prefix.
+    """
     prefix = output_prefix_of(key, pipeline.config)
-    outputs = [info.key for info in pipeline.outputs.list(prefix)]
+    outputs = [info.key for info in pipeline.outputs.list(prefix)
+               if is_own_output(key, info.key, pipeline.config)]
     pipeline.outputs.delete(outputs)
     pipeline.records.delete([key, placeholder_id(key), error_id(key)])
     if outputs and pipeline.on_replaced:

@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from ..errors import BadImage
-from ..keys import error_id, manifest_key, output_prefix_of, placeholder_id, smoke_prefix
+from ..keys import (
+    error_id,
+    is_own_output,
+    manifest_key,
+    output_prefix_of,
+    placeholder_id,
+    smoke_prefix,
+)
 from ..records import Status
 from ..render.sniff import sniff_format
 from ..web.cdn_headers import NOSNIFF
@@ -187,7 +194,8 @@ def _clean_up(run: SmokeRun, key: str) -> Check:
                                                             error_id(key))
 
     def leftovers() -> list[str]:
-        objects = [info.key for info in pipeline.outputs.list(prefix)]
+        objects = [info.key for info in pipeline.outputs.list(prefix)
+                   if is_own_output(key, info.key, pipeline.config)]
         return objects + [i for i in ids if pipeline.records.get(i) is not None]
 
     left = poll(leftovers, lambda found: not found, run.timeout)
