@@ -72,6 +72,10 @@ class TooSlow(BadImage):
     """Rendering overran the per-image time budget; checked between steps."""
 
 
+class OutOfMemory(BadImage):
+    """Rendering needed more memory than one picture may use (the worker's limit)."""
+
+
 class BadKey(BadImage):
     """A key that cannot be stored safely (path escape, control characters, too long)."""
 

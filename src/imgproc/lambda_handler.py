@@ -23,25 +23,33 @@ from aws_lambda_powertools.utilities.batch import (
 from . import telemetry
 from .aws.events import EventKind, ObjectEvent, parse_event, parse_sqs_body
 from .core import EventHint, Pipeline, process_object, remove_object, safely
+from .core.pipeline import TimeLimit
+from .core.timing import deferred_message, time_limit
 from .errors import TransientError
 from .outcome import Outcome, Result
 from .wiring import PipelineSettings, build_pipeline
 
 logger = Logger(service=telemetry.SERVICE)
 metrics = Metrics(namespace=telemetry.NAMESPACE, service=telemetry.SERVICE)
-_processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every message failed transiently is answered, not raised: all of them listed
+# in batchItemFailures (the handler's contract), not a function error.
+_processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 _pipelines: dict[str, Pipeline] = {}
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict, context) -> dict:
+    clock = Invocation(context)
     if _is_sqs(event):
+        def record_handler(record) -> None:
+            _handle_sqs_record(record, clock)
+
         return process_partial_response(
-            event=event, record_handler=_handle_sqs_record, processor=_processor,
-            context=context,
+            event={**event, "Records": _most_received_first(event["Records"])},
+            record_handler=record_handler, processor=_processor, context=context,
         )
-    outcomes = [_handle(object_event) for object_event in parse_event(event)]
+    outcomes = [_handle(object_event, clock) for object_event in parse_event(event)]
     retry = [o for o in outcomes if o.retryable]
     if retry:  # asynchronous invokes are retried by Lambda when the handler raises
         raise TransientError(f"{len(retry)} object(s) must be retried: {retry[0].message}")
@@ -50,15 +58,41 @@ def handler(event: dict, context) -> dict:
     return {"outcomes": [o.to_json() for o in outcomes]}
 
 
-def _handle_sqs_record(record) -> None:
+class Invocation:
+    """This invocation's clock: the time Lambda has left for it, and whether a picture has
+    been started yet (see `core.timing`)."""
+
+    def __init__(self, context):
+        self.context, self.started = context, False
+
+    def seconds_left(self) -> float:
+        remaining = getattr(self.context, "get_remaining_time_in_millis", None)
+        return remaining() / 1000 if remaining else float("inf")
+
+    def limit_for(self, pipeline: Pipeline) -> TimeLimit | None:
+        limit = time_limit(self.seconds_left(), pipeline.config, first=not self.started)
+        if limit is not None:
+            self.started = True
+        return limit
+
+
+def _most_received_first(records: list[dict]) -> list[dict]:
+    """A message given back for lack of time (or after a crash) is served first next time."""
+    def receives(record: dict) -> int:
+        return int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+
+    return sorted(records, key=receives, reverse=True)
+
+
+def _handle_sqs_record(record, clock: Invocation) -> None:
     """One SQS message (possibly several S3 records); raising marks only it for retry."""
-    outcomes = [_handle(object_event) for object_event in parse_sqs_body(record.body)]
+    outcomes = [_handle(object_event, clock) for object_event in parse_sqs_body(record.body)]
     retry = [o for o in outcomes if o.retryable]
     if retry:
         raise TransientError(f"{retry[0].key}: {retry[0].message}")
 
 
-def _handle(object_event: ObjectEvent) -> Outcome:
+def _handle(object_event: ObjectEvent, clock: Invocation) -> Outcome:
     metrics.add_metric(name="Events", unit=MetricUnit.Count, value=1)
     if object_event.kind == EventKind.TEST:
         logger.info("ignoring s3:TestEvent", extra={"bucket": object_event.bucket})
@@ -70,10 +104,14 @@ def _handle(object_event: ObjectEvent) -> Outcome:
                           f"outside the input prefix {pipeline.config.input_prefix}")
     elif object_event.kind == EventKind.REMOVED:
         outcome = safely(remove_object, pipeline, key)
+    elif (limit := clock.limit_for(pipeline)) is None:
+        outcome = Outcome(key, Result.RETRY, deferred_message(clock.seconds_left(),
+                                                              pipeline.config), "Deferred")
     else:
         hint = EventHint(etag=object_event.etag, version_id=object_event.version_id,
                          sequencer=object_event.sequencer)
-        outcome = safely(process_object, pipeline, key, event=hint, force=object_event.force)
+        outcome = safely(process_object, pipeline, key, event=hint, force=object_event.force,
+                         time_limit=limit)
     _observe(object_event, outcome)
     return outcome
 

@@ -16,6 +16,8 @@ from .aws.cdn import Invalidator, url_builder
 from .aws.clients import AwsSettings
 from .config import Config, load_config
 from .core import Pipeline
+from .core.isolation import shared_worker, worker_memory_mb
+from .core.pipeline import render_here
 from .errors import ConfigError
 from .stores import ObjectStore, RecordStore, open_object_store, open_record_store
 
@@ -30,6 +32,10 @@ class PipelineSettings:
     aws: AwsSettings = field(default_factory=AwsSettings)
     cdn_domain: str | None = None
     distribution_id: str | None = None
+    # Decode in a worker process with a memory cap (the Lambda: one picture never kills the
+    # function); None renders in this process (the CLI).
+    worker_memory_mb: int | None = None
+    isolate_rendering: bool = False
 
     @classmethod
     def for_lambda(cls, bucket: str, env: Mapping[str, str] = os.environ) -> PipelineSettings:
@@ -44,6 +50,8 @@ class PipelineSettings:
             aws=AwsSettings.from_env(env),
             cdn_domain=env.get(envvars.CLOUDFRONT_DOMAIN) or None,
             distribution_id=env.get(envvars.CLOUDFRONT_DISTRIBUTION_ID) or None,
+            isolate_rendering=True,
+            worker_memory_mb=worker_memory_mb(env),
         )
 
 
@@ -65,8 +73,11 @@ def build_pipeline(
         records = open_record_store(settings.table, settings.bucket, settings.aws)
     invalidate = (Invalidator(settings.distribution_id, settings.config, settings.aws)
                   if settings.distribution_id else None)
+    renderer = (shared_worker(settings.worker_memory_mb) if settings.isolate_rendering
+                else render_here)
     return Pipeline(originals, outputs, records, settings.config,
-                    url_for=url_builder(settings.cdn_domain), on_replaced=invalidate)
+                    url_for=url_builder(settings.cdn_domain), on_replaced=invalidate,
+                    renderer=renderer)
 
 
 __all__ = ["PipelineSettings", "build_pipeline"]

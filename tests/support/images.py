@@ -118,6 +118,21 @@ def decompression_bomb_png(width: int = 20000, height: int = 20000) -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1))) + chunk(b"IEND", b""))
 
 
+def heavy_png(width: int = 10000, height: int = 10000) -> bytes:
+    """A real width×height grey PNG that compresses to almost nothing: small to upload,
+    slow and memory-hungry to decode (100 MP by default, the pixel limit)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    row = b"\x00" + b"\x80" * width  # filter byte, then mid-grey
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
+            + chunk(b"IEND", b""))
+
+
 def plain_jpeg(width: int = 640, height: int = 480, colour=(120, 160, 200)) -> bytes:
     return encode(Image.new("RGB", (width, height), colour), "JPEG", quality=90)
 

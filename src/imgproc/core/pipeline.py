@@ -7,7 +7,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config import Config
+from ..render import Rendition, render
 from ..stores.base import ObjectStore, RecordStore
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """How long one render may take, and why that long (for the sentence when it overruns)."""
+
+    seconds: float
+    reason: str  # "the 30 s time budget", "the 12 s the function had left"
+
+    @classmethod
+    def budget_of(cls, config: Config) -> TimeLimit:
+        return cls(config.time_budget, f"the {config.time_budget:g} s time budget")
+
+
+# Renders one picture within a time limit (None: the config's budget).
+Renderer = Callable[[bytes, Config, "TimeLimit | None"], Rendition]
+
+
+def render_here(data: bytes, config: Config, limit: TimeLimit | None = None) -> Rendition:
+    """In this process: the CPU budget is checked between steps (the CLI's way)."""
+    return render(data, config, None if limit is None else limit.seconds)
 
 
 @dataclass(frozen=True)
@@ -34,6 +56,8 @@ class Pipeline:
     url_for: Callable[[str, str], str | None] = lambda key, etag: None
     # Called after new variants replaced an earlier version's (CDN invalidation).
     on_replaced: Callable[[str], None] | None = None
+    # Where pictures are decoded: here, or a worker process (the Lambda's, core/isolation).
+    renderer: Renderer = render_here
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from ..keys import (
     variant_key,
 )
 from ..outcome import Outcome, Result
-from ..render import Rendition, render
+from ..render import Rendition
 from ..render.limits import check_bytes
 from ..stores.base import ObjectInfo, StoredObject
 from ..web.manifest import MANIFEST_CACHE_CONTROL, MANIFEST_CONTENT_TYPE, manifest_bytes
-from .pipeline import EventHint, Pipeline, Stopwatch
+from .pipeline import EventHint, Pipeline, Stopwatch, TimeLimit
 from .remove import remove_outputs
 
 CACHE_FOREVER = "public, max-age=31536000, immutable"
@@ -46,15 +46,19 @@ class Job:
     event: EventHint | None
     force: bool
     clock: Stopwatch
+    time_limit: TimeLimit | None = None
 
     def outcome(self, result: Result, message: str = "", **fields) -> Outcome:
         return Outcome(self.key, result, message, duration_ms=self.clock.ms(), **fields)
 
 
 def process_object(
-    pipeline: Pipeline, key: str, *, event: EventHint | None = None, force: bool = False
+    pipeline: Pipeline, key: str, *, event: EventHint | None = None, force: bool = False,
+    time_limit: TimeLimit | None = None,
 ) -> Outcome:
-    """Render `key` unless it is up to date; raise TransientError when it should be retried."""
+    """Render `key` unless it is up to date; raise TransientError when it should be retried.
+
+    `time_limit`: less than the config's budget when the caller has less time left."""
     clock = Stopwatch()
     if is_output(key, pipeline.config):
         return Outcome(key, Result.IGNORED, "under the output prefix; outputs are never processed")
@@ -63,7 +67,7 @@ def process_object(
                        "not an image file name (see the accepted extensions)")
     for _attempt in range(MAX_RACE_ATTEMPTS):
         try:
-            return _attempt_once(Job(pipeline, key, event, force, clock))
+            return _attempt_once(Job(pipeline, key, event, force, clock, time_limit))
         except Stale:
             # Our outputs may describe bytes that are gone: redo with what is there now.
             force, event = True, None
@@ -91,7 +95,7 @@ def _attempt_once(job: Job) -> Outcome:
         if original is None:
             return job.outcome(Result.IGNORED, "the original was deleted while being processed")
         info = original.info
-        rendition = render(original.data, config)
+        rendition = pipeline.renderer(original.data, config, job.time_limit)
     except BadImage as exc:
         return _fail(job, info, exc)
     source = _source(job, info, existing)

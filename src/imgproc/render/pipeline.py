@@ -52,11 +52,12 @@ class Rendition:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def render(data: bytes, config: Config) -> Rendition:
+def render(data: bytes, config: Config, time_budget: float | None = None) -> Rendition:
     """Raises only BadImage: anything a library throws on a picture is that picture's fault
-    (MemoryError included: the same picture would fail again)."""
+    (MemoryError included: the same picture would fail again). `time_budget` overrides the
+    config's (a caller with less time left); it never changes what is rendered."""
     try:
-        return _render(data, config)
+        return _render(data, config, config.time_budget if time_budget is None else time_budget)
     except BadImage:
         raise
     except Exception as exc:
@@ -65,8 +66,8 @@ def render(data: bytes, config: Config) -> Rendition:
         ) from exc
 
 
-def _render(data: bytes, config: Config) -> Rendition:
-    deadline = Deadline(config.time_budget)
+def _render(data: bytes, config: Config, time_budget: float) -> Rendition:
+    deadline = Deadline(time_budget)
     fmt = sniff_format(data)
     check_bytes(len(data), config.max_image_size)
     if (size := declared_size(data, fmt)) is not None:
