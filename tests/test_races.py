@@ -31,8 +31,8 @@ class Interleaved(S3ObjectStore):
         super().__init__(bucket)
         self.meanwhile = meanwhile
 
-    def get(self, key, version_id=None):
-        got = super().get(key, version_id)
+    def get(self, key, version_id=None, **conditions):
+        got = super().get(key, version_id, **conditions)
         if self.meanwhile is not None:
             run, self.meanwhile = self.meanwhile, None
             run()

@@ -58,6 +58,20 @@ REGISTRY: tuple[Format, ...] = (
                              b"hevs", b"mif1", b"msf1", b"mif2"})),
 )
 
+# Image formats people upload that imgproc does not read, by extension: such an upload gets a
+# FAILED record naming its format (never silence), unless its content is a supported format.
+UNREAD_IMAGE_FORMATS: dict[str, str] = {
+    "bmp": "BMP", "dib": "BMP", "ico": "ICO", "cur": "Windows cursor", "svg": "SVG",
+    "svgz": "SVG", "tga": "TGA", "ppm": "PPM", "pgm": "PGM", "pbm": "PBM", "pnm": "PNM",
+    "pam": "PAM", "psd": "Photoshop (PSD)", "psb": "Photoshop (PSB)", "jxl": "JPEG XL",
+    "heics": "HEIF image sequence", "jp2": "JPEG 2000", "j2k": "JPEG 2000", "jpx": "JPEG 2000",
+    "jpf": "JPEG 2000", "exr": "OpenEXR", "hdr": "Radiance HDR", "dds": "DirectDraw Surface",
+    "xcf": "GIMP (XCF)", "dng": "DNG raw", "cr2": "Canon raw (CR2)", "cr3": "Canon raw (CR3)",
+    "nef": "Nikon raw (NEF)", "arw": "Sony raw (ARW)", "orf": "Olympus raw (ORF)",
+    "rw2": "Panasonic raw (RW2)", "raf": "Fujifilm raw (RAF)", "pcx": "PCX", "wbmp": "WBMP",
+    "qoi": "QOI", "eps": "EPS",
+}
+
 FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY}
 OUTPUT_FORMATS: tuple[str, ...] = tuple(f.name for f in REGISTRY if f.is_output)
 UPLOAD_EXTENSIONS: frozenset[str] = frozenset(e for f in REGISTRY for e in f.extensions)

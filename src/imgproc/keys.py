@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote_plus
 
 from .config import Config, Variant
 from .errors import BadKey
-from .formats import UPLOAD_EXTENSIONS
+from .formats import UNREAD_IMAGE_FORMATS, UPLOAD_EXTENSIONS
 
 MAX_KEY_BYTES = 1024  # S3's own limit
 MANIFEST = "manifest.json"
@@ -23,15 +23,23 @@ def is_output(key: str, config: Config) -> bool:
 
 
 def is_candidate(key: str) -> bool:
-    """Worth opening: an image extension (any case) or no extension at all.
+    """Worth opening: an image extension (any case, read or not) or no extension at all.
 
     Keys without an extension are candidates too (many apps store uploads under generated
-    names); the content decides either way.
+    names); the content decides either way. Image formats imgproc does not read are
+    candidates so that they get a FAILED record saying so; other names (.pdf, .txt) are not.
     """
+    extension = extension_of(key)
+    return extension is None or extension in UPLOAD_EXTENSIONS \
+        or extension in UNREAD_IMAGE_FORMATS
+
+
+def extension_of(key: str) -> str | None:
+    """The file name's extension in lower case; None without one."""
     name = key.rsplit("/", 1)[-1]
     if "." not in name.lstrip("."):
-        return True
-    return name.rsplit(".", 1)[-1].lower() in UPLOAD_EXTENSIONS
+        return None
+    return name.rsplit(".", 1)[-1].lower()
 
 
 def smoke_prefix(config: Config) -> str:
@@ -101,7 +109,31 @@ def check_key(key: str) -> str:
         raise BadKey(f"The key is {len(key.encode('utf-8'))} bytes, over the limit of 1024 bytes.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
         raise BadKey(f"The key {key!r} contains control characters.")
+    if any(part in (".", "..") for part in key.split("/")):
+        raise BadKey(
+            f"The key {key!r} has a '.' or '..' path segment; browsers collapse those in URLs, "
+            "so its pictures would show at another key's address. Rename the upload."
+        )
     return key
+
+
+def output_keys(key: str, config: Config) -> list[str]:
+    """Every object `key`'s outputs would be: its variants and its manifest."""
+    return [variant_key(key, v, config) for v in config.variants] + [manifest_key(key, config)]
+
+
+def check_output_keys(key: str, config: Config) -> None:
+    """Refuse an original whose outputs could not be stored: S3 keys are at most 1,024 bytes,
+    and the outputs add the output prefix, a '/' and the variant's file name."""
+    longest = max(output_keys(key, config), key=lambda k: len(k.encode("utf-8")))
+    size = len(longest.encode("utf-8"))
+    if size > MAX_KEY_BYTES:
+        room = MAX_KEY_BYTES - (size - len(key.encode("utf-8")))
+        raise BadKey(
+            f"The key is {len(key.encode('utf-8'))} bytes: its outputs' keys would be up to "
+            f"{size} bytes, over S3's limit of {MAX_KEY_BYTES} bytes (keys of at most {room} "
+            "bytes fit with this configuration)."
+        )
 
 
 def check_upload_key(key: str, config: Config) -> str:

@@ -10,20 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import records as rec
-from ..errors import BadImage, BadKey, StaleWrite
+from ..errors import BadImage, BadKey, StaleWrite, UnsupportedFormat
 from ..keys import (
     check_key,
+    check_output_keys,
     error_id,
     is_candidate,
     is_output,
     is_storable_key,
     manifest_key,
     metadata_value,
+    output_keys,
     variant_key,
 )
 from ..outcome import Outcome, Result
 from ..render import Rendition
 from ..render.limits import check_bytes
+from ..render.sniff import name_unread_format
 from ..stores.base import ObjectInfo, StoredObject
 from ..web.manifest import MANIFEST_CACHE_CONTROL, MANIFEST_CONTENT_TYPE, manifest_bytes
 from .pipeline import EventHint, Pipeline, Stopwatch, TimeLimit
@@ -78,6 +81,9 @@ def _attempt_once(job: Job) -> Outcome:
     pipeline, key, config = job.pipeline, job.key, job.pipeline.config
     try:
         check_key(key)
+        check_output_keys(key, config)
+        for output_key in output_keys(key, config):
+            pipeline.outputs.check_key(output_key)
         info = pipeline.originals.head(key)
     except BadImage as exc:
         return _fail(job, None, exc)
@@ -96,6 +102,8 @@ def _attempt_once(job: Job) -> Outcome:
             return job.outcome(Result.IGNORED, "the original was deleted while being processed")
         info = original.info
         rendition = pipeline.renderer(original.data, config, job.time_limit)
+    except UnsupportedFormat as exc:
+        return _fail(job, info, name_unread_format(key, exc))
     except BadImage as exc:
         return _fail(job, info, exc)
     source = _source(job, info, existing)
@@ -113,7 +121,7 @@ def _attempt_once(job: Job) -> Outcome:
 def _read(pipeline: Pipeline, key: str, info: ObjectInfo) -> StoredObject | None:
     """The original's bytes, refused on its size before a byte is downloaded."""
     check_bytes(info.size, pipeline.config.max_image_size)
-    return pipeline.originals.get(key)
+    return pipeline.originals.get(key, etag=info.etag, max_bytes=pipeline.config.max_image_size)
 
 
 def _source(job: Job, info: ObjectInfo, existing: dict | None) -> rec.Source:
@@ -203,7 +211,7 @@ def _publish_manifest(pipeline: Pipeline, key: str, record: dict) -> None:
     A key no store can hold (a path escape, control characters) gets no manifest; its
     failure is still recorded.
     """
-    if not is_storable_key(key):
+    if not is_storable_key(key) or not is_storable_key(manifest_key(key, pipeline.config)):
         return
     try:
         pipeline.outputs.put(

@@ -66,3 +66,18 @@ def describe_content(data: bytes) -> str:
     except UnicodeDecodeError:
         return f"unrecognised binary data (first bytes {data[:8].hex(' ')})"
     return "plain text"
+
+
+def name_unread_format(key: str, error: UnsupportedFormat) -> UnsupportedFormat:
+    """An unsupported upload whose name says which image format it is gets that name in its
+    sentence; any other keeps the content's description."""
+    from ..formats import UNREAD_IMAGE_FORMATS
+    from ..keys import extension_of
+
+    label = UNREAD_IMAGE_FORMATS.get(extension_of(key) or "")
+    if label is None:
+        return error
+    return UnsupportedFormat(
+        f"The file is {label} (.{extension_of(key)}), an image format imgproc does not read; "
+        f"supported formats are {SUPPORTED}."
+    )

@@ -39,7 +39,11 @@ class ObjectStore(Protocol):
 
     def head(self, key: str) -> ObjectInfo | None: ...
 
-    def get(self, key: str, version_id: str | None = None) -> StoredObject | None: ...
+    def get(self, key: str, version_id: str | None = None, *, etag: str | None = None,
+            max_bytes: int | None = None) -> StoredObject | None:
+        """The bytes, only if the object still has `etag` (else TransientError: read again),
+        never more than `max_bytes` (else FileTooLarge)."""
+        ...
 
     def put(
         self,
@@ -54,6 +58,10 @@ class ObjectStore(Protocol):
     def list(self, prefix: str) -> Iterator[ObjectInfo]: ...
 
     def delete(self, keys: Iterable[str]) -> None: ...
+
+    def check_key(self, key: str) -> None:
+        """Raise BadKey for a key this store cannot hold."""
+        ...
 
 
 class RecordStore(Protocol):

@@ -16,11 +16,13 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import BadKey, TransientError
+from ..errors import BadKey, FileTooLarge, TransientError
 from ..keys import check_key
 from .base import ObjectInfo, StoredObject
 
 META_DIR = ".imgproc"
+NAME_MAX = 255  # bytes in one file name (ext4, XFS, APFS)
+_HEADER_SUFFIX = ".json"
 
 
 class DirectoryStore:
@@ -46,17 +48,26 @@ class DirectoryStore:
         etag = self._cached_etag(path, stat) or self._etag_of(path.read_bytes(), path, stat)
         return self._info(key, path, stat, etag)
 
-    def get(self, key: str, version_id: str | None = None) -> StoredObject | None:
+    def get(self, key: str, version_id: str | None = None, *, etag: str | None = None,
+            max_bytes: int | None = None) -> StoredObject | None:
+        """As S3's: `etag` must still match, and no more than `max_bytes` are read."""
         path = self._path(key)
         try:
             with open(path, "rb") as handle:
                 stat = os.fstat(handle.fileno())  # the identity of exactly the bytes read
-                data = handle.read()
+                data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         except OSError as exc:
             raise TransientError(f"Cannot read {path}: {exc.strerror}.") from exc
-        return StoredObject(self._info(key, path, stat, self._etag_of(data, path, stat)), data)
+        if max_bytes is not None and len(data) > max_bytes:
+            raise FileTooLarge(f"The file is over the limit of {max_bytes} bytes "
+                               "(MAX_IMAGE_SIZE); it grew after it was checked.")
+        stored = StoredObject(self._info(key, path, stat, self._etag_of(data, path, stat)), data)
+        if etag and stored.info.etag != etag:
+            raise TransientError(f"{path} changed between its check and its read; it will be "
+                                 "read again.")
+        return stored
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """Every object whose key starts with `prefix`, in key order."""
@@ -112,14 +123,26 @@ class DirectoryStore:
             raise BadKey(f"The key {key!r} is not a safe relative path (empty, '.' or '..' part).")
         if parts[0] == META_DIR:
             raise BadKey(f"The key {key!r} is inside imgproc's own {META_DIR}/ folder.")
+        # the last part also names the headers file beside the tree (+ ".json")
+        longest = max(len(p.encode("utf-8")) for p in [*parts[:-1], parts[-1] + _HEADER_SUFFIX])
+        if longest > NAME_MAX:
+            raise BadKey(
+                f"A part of the key is too long for a local directory: {longest} bytes with "
+                f"imgproc's {_HEADER_SUFFIX} header file, over the limit of {NAME_MAX} bytes per "
+                f"file name (at most {NAME_MAX - len(_HEADER_SUFFIX)} for the last part)."
+            )
         path = self.root.joinpath(*parts)
         real_root = self.root.resolve()
         if not path.resolve().is_relative_to(real_root):
             raise BadKey(f"The key {key!r} leads outside {self.root} (through a symlink).")
         return path
 
+    def check_key(self, key: str) -> None:
+        """Raise BadKey for a key this directory cannot hold (see `_path`)."""
+        self._path(key)
+
     def _header_path(self, key: str) -> Path:
-        return self._headers / f"{key}.json"
+        return self._headers / f"{key}{_HEADER_SUFFIX}"
 
     def _info(self, key: str, path: Path, stat: os.stat_result, etag: str) -> ObjectInfo:
         headers = _read_json(self._header_path(key))

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws.clients import AwsSettings, client, error_code, http_status
-from ..errors import TransientError
+from ..errors import BadKey, FileTooLarge, TransientError
+from ..keys import MAX_KEY_BYTES, check_key
 from .base import ObjectInfo, StoredObject
 
 _MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
@@ -34,16 +35,32 @@ class S3ObjectStore:
             raise _transient("HEAD", self.name, key, exc) from exc
         return _info(key, response)
 
-    def get(self, key: str, version_id: str | None = None) -> StoredObject | None:
-        """The bytes of one version and that version's own etag, read in one response."""
+    def get(self, key: str, version_id: str | None = None, *, etag: str | None = None,
+            max_bytes: int | None = None) -> StoredObject | None:
+        """The bytes of one version and that version's own etag, read in one response.
+
+        `etag`: only if the object still has it (IfMatch); `max_bytes`: never read more.
+        """
         options = {"VersionId": version_id} if version_id else {}
+        if etag:
+            options["IfMatch"] = f'"{etag}"'
         try:
             response = self.s3.get_object(Bucket=self.name, Key=key, **options)
-            data = response["Body"].read()
+            body = response["Body"]
+            data = body.read() if max_bytes is None else body.read(max_bytes + 1)
         except (ClientError, BotoCoreError) as exc:
             if _is_missing(exc):
                 return None
+            if error_code(exc) == "PreconditionFailed" or http_status(exc) == 412:
+                raise TransientError(
+                    f"s3://{self.name}/{key} changed between its HEAD and GET (the etag is no "
+                    "longer {etag}); it will be read again.".replace("{etag}", str(etag))
+                ) from exc
             raise _transient("GET", self.name, key, exc) from exc
+        if max_bytes is not None and len(data) > max_bytes:
+            body.close()
+            raise FileTooLarge(f"The file is over the limit of {max_bytes} bytes "
+                               "(MAX_IMAGE_SIZE); it grew after it was checked.")
         return StoredObject(_info(key, response), data)
 
     def put(
@@ -76,6 +93,9 @@ class S3ObjectStore:
                     )
         except (ClientError, BotoCoreError) as exc:
             raise _transient("LIST", self.name, prefix, exc) from exc
+
+    def check_key(self, key: str) -> None:
+        check_key(key)
 
     def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
@@ -126,4 +146,7 @@ def _is_missing(exc: Exception) -> bool:
 
 def _transient(action: str, bucket: str, key: str, exc: Exception) -> TransientError:
     code = error_code(exc) or type(exc).__name__
+    if code == "KeyTooLongError":  # never retried: the same key is too long every time
+        raise BadKey(f"S3 refused the key {key[:80]!r}… ({len(key.encode())} bytes): over "
+                     f"its limit of {MAX_KEY_BYTES} bytes.") from exc
     return TransientError(f"S3 {action} s3://{bucket}/{key} failed ({code}): {exc}.")
