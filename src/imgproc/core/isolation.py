@@ -101,6 +101,11 @@ class RenderWorker:
                     "memory (raise -c memoryMb, or lower max_pixels)."
                 ) from None
 
+    def warm_up(self) -> None:
+        """Start the worker now rather than at the first picture."""
+        with self._lock:
+            self._start()
+
     def close(self) -> None:
         with self._lock:
             self._stop()
