@@ -37,6 +37,8 @@ class DeploySettings:
     permanent_failure_alarm: int = 5  # FAILED uploads per 5 minutes above which to alarm
     originals_storage_class: str = "INTELLIGENT_TIERING"  # or STANDARD
     transfer_acceleration: bool = False
+    # noncurrent originals (deleted or overwritten) are kept this long, then expire
+    keep_deleted_originals_days: int = 30
 
     @classmethod
     def from_context(cls, app: App) -> DeploySettings:
@@ -63,6 +65,9 @@ class DeploySettings:
                 "originalsStorageClass", STORAGE_CLASSES),
             transfer_acceleration=_choice(get("transferAcceleration", "false", str).lower(),
                                           "transferAcceleration", ("true", "false")) == "true",
+            keep_deleted_originals_days=_days(
+                get("keepDeletedOriginalsDays", str(defaults.keep_deleted_originals_days), str),
+                "keepDeletedOriginalsDays"),
             **_config_from(get("config", None, str)),
         )
 
@@ -74,6 +79,18 @@ def _choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise SettingsError(f"-c {name}: expected one of {', '.join(choices)}, got {value!r}.")
     return value
+
+
+MAX_KEEP_DAYS = 3650  # ten years
+
+
+def _days(value: str, name: str) -> int:
+    """A whole number of days, 1 to MAX_KEEP_DAYS (S3 needs at least one noncurrent day)."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_KEEP_DAYS:
+        raise SettingsError(f"-c {name}: expected a whole number of days from 1 to "
+                            f"{MAX_KEEP_DAYS}, got {value!r}.")
+    return int(text)
 
 
 class SettingsError(Exception):
