@@ -3,7 +3,9 @@
 The bundler runs for x86_64 (this machine) and the runtime's Python, then `python3.13 -I` with
 only the bundle on its path (as Lambda puts /var/task) imports `imgproc.lambda_handler` and
 handles one SQS-wrapped S3 notification against moto's server. A second, file-only check
-builds for arm64, the real target, which cannot run here.
+builds for arm64, the real target, which cannot run here. Both install the third-party
+packages from cdk/requirements-lambda.lock alone, in pip's hash-checking mode: the bundle holds
+exactly the lock's versions, and a lock whose hash or pin is wrong stops the build.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from imgproc_cdk.bundling import LOCK_FILE, BundlingError, read_lock
 from PIL import Image
 
 from tests.support.contract import OUTPUT_FILES
@@ -92,14 +97,33 @@ DEPLOYED_CONFIG = (f'# the deployment\'s own\ninput_prefix = "media/"\nmax_image
                    f'format = "webp"\nquality = 80\n').encode()
 
 
-def build_bundle(output: Path, platform: str, config_file: Path | None = None) -> None:
+def build_bundle(output: Path, platform: str, config_file: Path | None = None,
+                 lock_file: Path | None = None) -> None:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     if str(REPO / "cdk") not in sys.path:
         sys.path.insert(0, str(REPO / "cdk"))
     from imgproc_cdk.bundling import build_bundle as build
 
     build(output, project_root=REPO, platform=platform, python_version=PYTHON,
-          config_file=config_file)
+          config_file=config_file, lock_file=lock_file)
+
+
+def installed_versions(bundle: Path) -> dict[str, str]:
+    """name → version of every distribution in the bundle, from its METADATA."""
+    found = {}
+    for metadata in bundle.glob("*.dist-info/METADATA"):
+        fields = dict(line.split(": ", 1) for line in metadata.read_text().splitlines()
+                      if line.startswith(("Name: ", "Version: ")))
+        found[re.sub(r"[-_.]+", "-", fields["Name"]).lower()] = fields["Version"]
+    return found
+
+
+def assert_exactly_the_lock(bundle: Path) -> None:
+    locked = {name: pin.version for name, pin in read_lock(REPO / LOCK_FILE).items()}
+    installed = installed_versions(bundle)
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert installed.pop("imgproc", None) == version  # ours, from the wheel built here
+    assert installed == locked  # and nothing else: each package at its locked version
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +219,7 @@ def test_x86_64_bundle_handles_an_sqs_event_on_its_own(x86_bundle, python313, mo
                                                          tmp_path):
     # GIVEN the bundle, and a bucket holding one upload and the records table on moto
     assert_lambda_ready(x86_bundle, "x86_64")
+    assert_exactly_the_lock(x86_bundle)
     s3, dynamodb = moto_clients(moto_server)
     s3.put_object(Bucket=BUCKET, Key=KEY, Body=plain_jpeg())
     # WHEN Lambda's Python handles its notification from the bundle alone (default config)
@@ -241,4 +266,29 @@ def test_arm64_bundle_carries_aarch64_binaries(tmp_path):
     # the deployed function's target: built the same way, checked by its files only
     build_bundle(tmp_path, "manylinux_2_28_aarch64")
     assert_lambda_ready(tmp_path, "aarch64")
+    assert_exactly_the_lock(tmp_path)
     assert not list(tmp_path.rglob("*x86_64*.so"))
+
+
+def test_a_file_whose_hash_the_lock_does_not_list_is_refused(tmp_path):
+    # GIVEN a copy of the lock whose hashes for six are not those of any six file
+    text = (REPO / LOCK_FILE).read_text()
+    entry = re.search(r"^six==.*?(?=^[a-z0-9])", text, re.M | re.S).group()
+    forged = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, entry)
+    lock = tmp_path / "forged.lock"
+    lock.write_text(text.replace(entry, forged))
+    # WHEN the bundle is built from it THEN pip's hash-checking mode stops the install
+    with pytest.raises(BundlingError, match=r"(?s)pip install failed.*HASHES"):
+        build_bundle(tmp_path / "bundle", "manylinux_2_28_x86_64", lock_file=lock)
+    assert not (tmp_path / "bundle" / "PIL").exists()
+
+
+def test_a_lock_that_does_not_fit_pyproject_stops_the_build_before_pip(tmp_path):
+    text = (REPO / LOCK_FILE).read_text()
+    pillow = read_lock(REPO / LOCK_FILE)["pillow"].version
+    lock = tmp_path / "old.lock"
+    lock.write_text(text.replace(f"pillow=={pillow} ", "pillow==12.3.0 "))
+    with pytest.raises(BundlingError, match=r"the lock pins pillow==12\.3\.0, outside "
+                                            r"pyproject's pillow>=13"):
+        build_bundle(tmp_path / "bundle", "manylinux_2_28_aarch64", lock_file=lock)
+    assert not (tmp_path / "bundle").exists()
