@@ -2,8 +2,10 @@
 
     python bench/load.py [--images 1000] [--workers 4] [--fault-rate 0.05] [--seed 7]
                          [--bad-rate 0.03] [--reupload-rate 0.05] [--delete-rate 0.03]
-                         [--duplicate-rate 0.1] [--races N] [--outage SECONDS]
-                         [--visibility-timeout 5] [--no-sequencers] [--json FILE]
+                         [--duplicate-rate 0.1] [--pair-rate 0.02] [--bad-key-rate 0.01]
+                         [--unread-rate 0.01] [--races N] [--outage SECONDS]
+                         [--visibility-timeout 5] [--function-timeout 60] [--no-sequencers]
+                         [--json FILE]
 
 moto's server stands in for S3, SQS, DynamoDB and CloudFront. The bucket notifies a queue
 (ObjectCreated:* and ObjectRemoved:* under uploads/) whose RedrivePolicy sends a message to a
@@ -13,7 +15,19 @@ batches of 10 straight from moto, shuffle them, call `imgproc.lambda_handler.han
 connections, lost responses, latency), delete what the handler did not list in
 `batchItemFailures`, and now and then send a message again (at-least-once delivery, late).
 Meanwhile the driver re-uploads some keys with new content and deletes others, each after its
-first processing. moto's S3 events lack the `sequencer` real S3 events carry; the workers add
+first processing. The invocation's context counts down from the function's timeout
+(`--function-timeout`, 60 s like the stack), so a long batch gives its last messages back
+(Deferred) as Lambda would.
+
+Besides pictures and bad uploads, the mix holds key shapes with expectations of their own:
+prefix pairs (`uploads/<u>/<name>` without an extension and `uploads/<u>/<name>/<pic>.jpg`:
+the short key is deleted or re-uploaded once both are recorded, and the long one must stay
+COMPLETE with every variant); keys with '.' or '..' segments (half of them spelling a live
+key once collapsed) and one whose variant keys would pass S3's 1,024 bytes, each FAILED
+`BadKey` with no outputs at all and never in the dead-letter queue; and image-like names
+imgproc does not read (.bmp, .svg, .ico, .ppm, .psd, .jxl, .tga, ...), FAILED
+`UnsupportedFormat` with a sentence naming the format, except a JPEG named .bmp, which
+renders. moto's S3 events lack the `sequencer` real S3 events carry; the workers add
 one (from the event time) unless `--no-sequencers`.
 
 Then a race round (`--races`, default images/100): fresh keys, each re-uploaded or deleted
@@ -24,8 +38,11 @@ through `batchItemFailures`; give it a `--visibility-timeout` longer than a batc
 backoff (the stack uses 6x the function timeout), or redeliveries pile up to the DLQ.
 
 When the queue has drained, everything is checked straight against moto (no faults): every
-live original COMPLETE for its current bytes with every variant and the manifest; every bad
-upload FAILED with a reason and an `error#` record; deleted originals leave nothing behind;
+live original COMPLETE for its current bytes with every variant and the manifest (only its
+own: a longer key's outputs share its folder); every bad upload FAILED with a reason and an
+`error#` record, and no variants (a bad key or an unread format with the expected errorType
+and sentence, else it counts as lost or inconsistent; a bad key not even a manifest); deleted
+originals leave nothing of their own behind;
 originals byte-identical to what was last uploaded; the dead-letter queue empty; and, from
 the handler's logs, no good picture ever recorded FAILED. It prints images/minute and a
 scorecard, and exits 0 only when every check passes.
@@ -42,6 +59,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import posixpath
 import random
 import sys
 import threading
@@ -92,6 +110,13 @@ class KeyPlan:
     replacement: bytes | None = None
     versions: int = 1
     deleted: bool = False
+    # what a bad upload's FAILED record must say: its errorType (None: any) and words its
+    # sentence must hold; `no_outputs`: not even a manifest (a key no output may be stored at)
+    error_type: str | None = None
+    error_words: tuple[str, ...] = ()
+    no_outputs: bool = False
+    group: str = ""  # "pair-short", "pair-long", "bad-key", "unread" (scorecard and checks)
+    after: str | None = None  # act only once this other key is recorded for its bytes too
 
     @property
     def md5(self) -> str:
@@ -170,6 +195,121 @@ def make_bad(rng: random.Random, index: int) -> tuple[str, bytes, str]:
     return f"uploads/bad/empty {index:04d}.png", b"", "zero bytes"
 
 
+def _encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _small_picture(rng: random.Random, mode: str = "RGB") -> Image.Image:
+    width, height = rng.randint(16, 120), rng.randint(16, 120)
+    image = Image.new("RGB", (width, height), tuple(rng.randint(0, 255) for _ in range(3)))
+    ImageDraw.Draw(image).rectangle((2, 2, width // 2, height // 2), fill=(250, 250, 250))
+    return image.convert(mode)
+
+
+def _psd(rng: random.Random) -> bytes:
+    """A Photoshop header (Pillow reads PSD but cannot write it): signature, version 1, six
+    reserved bytes, 3 channels, height, width, 8 bits, RGB; then empty sections and raw data."""
+    width, height = rng.randint(8, 64), rng.randint(8, 64)
+    header = b"8BPS" + (1).to_bytes(2, "big") + b"\0" * 6 + (3).to_bytes(2, "big") \
+        + height.to_bytes(4, "big") + width.to_bytes(4, "big") + (8).to_bytes(2, "big") \
+        + (3).to_bytes(2, "big")
+    return header + b"\0" * 12 + b"\0\0" + rng.randbytes(width * height * 3)
+
+
+# Image-like names in formats imgproc does not read: (extension, content, words the FAILED
+# UnsupportedFormat sentence must hold). `None` words: the content is a supported format
+# (a JPEG named .bmp), so the upload must render like any other.
+UNREAD_KINDS = (
+    ("bmp", lambda rng: _encode(_small_picture(rng), "BMP"), ("BMP", ".bmp")),
+    ("svg", lambda rng: (f'<svg xmlns="http://www.w3.org/2000/svg" width="{rng.randint(8, 99)}"'
+                         ' height="40"><rect width="20" height="20" fill="red"/></svg>\n'
+                         ).encode(), ("SVG", ".svg")),
+    ("ico", lambda rng: _encode(_small_picture(rng), "ICO", sizes=[(32, 32)]), ("ICO", ".ico")),
+    ("ppm", lambda rng: _encode(_small_picture(rng), "PPM"), ("PPM", ".ppm")),
+    ("psd", _psd, ("PSD", ".psd")),
+    ("jxl", lambda rng: b"\xff\x0a" + rng.randbytes(64), ("JPEG XL", ".jxl")),
+    ("tga", lambda rng: _encode(_small_picture(rng), "TGA"), ("TGA", ".tga")),
+    ("pgm", lambda rng: _encode(_small_picture(rng, "L"), "PPM"), ("PGM", ".pgm")),
+    ("bmp", lambda rng: _encode(_small_picture(rng), "JPEG", quality=80), None),
+    ("pbm", lambda rng: _encode(_small_picture(rng, "1"), "PPM"), ("PBM", ".pbm")),
+)
+
+
+def _count(images: int, rate: float) -> int:
+    return max(1, round(images * rate)) if rate > 0 else 0
+
+
+def plan_prefix_pairs(rng: random.Random, count: int) -> list[KeyPlan]:
+    """`uploads/<u>/<name>` (no extension) and `uploads/<u>/<name>/<pic>.jpg`: the short key's
+    outputs folder holds the long key's. The driver deletes or re-uploads the short key once
+    both are recorded; the long one must stay COMPLETE with every variant."""
+    plans = []
+    for index in range(count):
+        folder = f"uploads/pair{index % 7}/"
+        name = rng.choice(("alice", "Album 2026", "café", "a+b", "100% real")) + f" {index:03d}"
+        short, long_ = f"{folder}{name}", f"{folder}{name}/{rng.choice(_NAMES).format(i=index)}.jpg"
+        data, _fmt, note = make_image(rng, 400_000 + index)
+        action = ("delete", "reupload", "reupload delete")[index % 3].split()
+        plan = KeyPlan(short, data, note=f"prefix pair, short key ({' then '.join(action)}); "
+                       f"{note}", actions=action, group="pair-short", after=long_)
+        if "reupload" in action:
+            plan.replacement, _fmt, note = make_image(rng, 500_000 + index)
+            plan.note += f" → {note}"
+        data, _fmt, note = make_image(rng, 600_000 + index)
+        whole = io.BytesIO()
+        Image.open(io.BytesIO(data)).convert("RGB").save(whole, "JPEG", quality=85)
+        plans += [plan, KeyPlan(long_, whole.getvalue(), group="pair-long",
+                                note=f"prefix pair, long key under {short!r}; {note}")]
+    return plans
+
+
+def plan_bad_keys(rng: random.Random, count: int, live: list[KeyPlan]) -> list[KeyPlan]:
+    """Keys with '.' or '..' segments, half of them spelling a live key (`uploads/u3/x/../IMG
+    0003.jpg` is `uploads/u3/IMG 0003.jpg` once a browser collapses it), and one key whose
+    variants' keys would pass S3's 1,024 bytes. Valid pictures: only the key is wrong."""
+    plans = []
+    for index in range(count):
+        target = rng.choice(live).key
+        folder, name = target.rsplit("/", 1)
+        key = rng.choice((f"{folder}/mallory/../{name}", f"{folder}/./{name}",
+                          f"{folder}/x/y/../../{name}")) if index % 2 == 0 else rng.choice((
+            f"uploads/mallory/../bad key {index:03d}.jpg", f"uploads/./dot {index:03d}.png",
+            f"uploads/../uploads/up {index:03d}.webp", f"uploads/a/./b/../c {index:03d}"))
+        data, _fmt, note = make_image(rng, 700_000 + index)
+        plans.append(KeyPlan(key, data, bad=True, error_type="BadKey", no_outputs=True,
+                             group="bad-key", note=f"'.'/'..' segment key; {note}"))
+    if count:
+        # 1,010 bytes, which S3 takes; the outputs add 27 ("processed/", "/webp-medium.webp")
+        segment = "long folder name " * 14  # 238 bytes: a fine directory name on its own
+        key = "uploads/" + "/".join(f"{segment}{n}" for n in range(4)) + "/too long.jpg"
+        key = key.replace("/too long", "/" + "x" * (1010 - len(key.encode()) - 1) + "/too long")
+        assert len(key.encode()) == 1010, len(key.encode())
+        data, _fmt, note = make_image(rng, 800_000)
+        plans.append(KeyPlan(key, data, bad=True, error_type="BadKey", no_outputs=True,
+                             error_words=("1024",), group="bad-key",
+                             note=f"{len(key.encode())}-byte key (variants over 1,024); {note}"))
+    return plans
+
+
+def plan_unread(rng: random.Random, count: int) -> list[KeyPlan]:
+    plans = []
+    for index in range(count):
+        extension, make, words = UNREAD_KINDS[index % len(UNREAD_KINDS)]
+        key = f"uploads/unread/{rng.choice(('scan', 'Icon', 'logo', 'layers'))} {index:03d}." \
+            + (extension.upper() if index % 4 == 3 else extension)
+        data = make(rng)
+        if words is None:
+            plans.append(KeyPlan(key, data, group="unread",
+                                 note=f"a JPEG named .{extension}: content decides"))
+        else:
+            plans.append(KeyPlan(key, data, bad=True, error_type="UnsupportedFormat",
+                                 error_words=words, group="unread",
+                                 note=f"{extension.upper()} content named .{extension}"))
+    return plans
+
+
 def plan_uploads(args) -> list[KeyPlan]:
     """Every key, its bytes and the driver's later actions; all deterministic from --seed."""
     rng = random.Random(args.seed)
@@ -193,6 +333,13 @@ def plan_uploads(args) -> list[KeyPlan]:
             plan.note += f" → {note}"
         if actions.random() < args.delete_rate:
             plan.actions.append("delete")
+    # the key shapes with their own expectations (no random actions: theirs are planned)
+    special = random.Random(args.seed + 4)
+    live = [plan for plan in plans if not plan.bad and not plan.actions]
+    plans += plan_prefix_pairs(special, _count(args.images, args.pair_rate))
+    plans += plan_bad_keys(special, _count(args.images, args.bad_key_rate), live)
+    plans += plan_unread(special, _count(args.images, args.unread_rate))
+    assert len({plan.key for plan in plans}) == len(plans), "duplicate keys in the plan"
     actions.shuffle(plans)
     return plans
 
@@ -287,9 +434,13 @@ class LambdaContext:
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:imgproc-load"
     log_group_name: str = "/aws/lambda/imgproc-load"
     log_stream_name: str = "load"
+    timeout: float = 60.0  # the function's timeout (cdk/imgproc_cdk/settings.py: 60 s)
+    started: float = field(default_factory=time.monotonic)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+        """Like Lambda's: the timeout less the time since the invocation started, so a batch
+        that runs long gives its last messages back (Deferred) instead of starting them."""
+        return max(0, int((self.timeout - (time.monotonic() - self.started)) * 1000))
 
 
 def sqs_event(messages: list[dict], queue_arn: str) -> dict:
@@ -369,7 +520,8 @@ def _invoke(handler, sqs, messages, settings, rng, stats) -> float:
     ids = {m["MessageId"] for m in messages}
     try:
         response = handler(sqs_event(messages, settings["queue_arn"]),
-                           LambdaContext(aws_request_id=str(uuid.uuid4())))
+                           LambdaContext(aws_request_id=str(uuid.uuid4()),
+                                         timeout=settings["function_timeout"]))
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         stats["batchItemFailures"] += len(failed & ids)
     except Exception:  # Lambda: the whole batch returns to the queue
@@ -429,8 +581,12 @@ class Driver:
         waiting = self.pending()
         if not force:
             self.rng.shuffle(waiting)
-            etags = self.recorded_etags([plan.key for plan in waiting[:300]])
-            waiting = [plan for plan in waiting[:300] if etags.get(plan.key) == plan.md5
+            waiting = waiting[:300]
+            etags = self.recorded_etags([plan.key for plan in waiting]
+                                        + [plan.after for plan in waiting if plan.after])
+            waiting = [plan for plan in waiting if etags.get(plan.key) == plan.md5
+                       and (plan.after is None
+                            or etags.get(plan.after) == self.plans[plan.after].md5)
                        and self.rng.random() < 0.5]  # spread the actions out in time
         for plan in waiting:
             self.act(plan)
@@ -438,7 +594,7 @@ class Driver:
 
     def recorded_etags(self, keys: list[str]) -> dict[str, str | None]:
         """The source etag of each key's image record, where it has one (BatchGetItem)."""
-        found = {}
+        found, keys = {}, list(dict.fromkeys(keys))  # BatchGetItem refuses duplicates
         for start in range(0, len(keys), 100):
             request = {TABLE: {"Keys": [{"id": {"S": k}} for k in keys[start:start + 100]],
                                "ConsistentRead": True}}
@@ -680,6 +836,7 @@ class Verifier:
 
     def check(self, plans: list[KeyPlan]) -> dict:
         """Check every key; return the number of keys with a problem, by category."""
+        self.planned = {plan.key for plan in plans}
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(self._check_key, plans))
         self._check_strays(plans)
@@ -730,6 +887,12 @@ class Verifier:
         if f"error#{plan.key}" in self.records:
             self.problem("inconsistent", plan.key, "an error record stayed after success")
 
+    def own_outputs(self, key: str) -> set[str]:
+        """The objects directly in `key`'s outputs folder: a longer key's
+        (`processed/uploads/alice/cat.jpg/…` for `uploads/alice`) are one folder deeper."""
+        prefix = f"processed/{key}/"
+        return {k for k in self.objects if k.startswith(prefix) and "/" not in k[len(prefix):]}
+
     def _check_outputs(self, plan: KeyPlan, record: dict) -> None:
         prefix = f"processed/{plan.key}/"
         variants = record.get("processedVariants", [])
@@ -737,7 +900,7 @@ class Verifier:
         if names != self.variant_names:
             self.problem("inconsistent", plan.key, f"variants {sorted(names)}")
         expected = {v["key"] for v in variants} | {prefix + "manifest.json"}
-        extra = {k for k in self.objects if k.startswith(prefix)} - expected
+        extra = self.own_outputs(plan.key) - expected
         if extra:
             self.problem("inconsistent", plan.key, f"unlisted outputs {sorted(extra)}")
         for variant in variants:
@@ -788,20 +951,62 @@ class Verifier:
                 self.counts["variants written by another run"] += 1
 
     def _check_bad(self, plan: KeyPlan) -> None:
+        """FAILED with a reason and an `error#` record; for the key shapes with expectations
+        of their own (bad keys, unread formats) also the errorType, the words of the sentence
+        and the outputs, and a missing FAILED record counts as lost."""
         record = self.records.get(plan.key)
         error = self.records.get(f"error#{plan.key}")
+        missing = "lost" if plan.error_type else "bad not recorded"
+        expected = f"expected FAILED {plan.error_type or '(any reason)'}"
         if record is None or record.get("status") != "FAILED" or not record.get("error"):
             status = record.get("status") if record else "no record"
-            self.problem("bad not recorded", plan.key, f"{status} ({plan.note})")
-        elif record.get("source", {}).get("etag") != plan.md5:
-            self.problem("inconsistent", plan.key, "the FAILED record describes other bytes")
+            self.problem(missing, plan.key, f"{status}, {expected} ({plan.note})")
+        else:
+            self._check_reason(plan, "the FAILED record", record)
+            etag = record.get("source", {}).get("etag")
+            if etag != plan.md5 and not (plan.no_outputs and etag is None):
+                self.problem("inconsistent", plan.key, "the FAILED record describes other bytes")
         if error is None or not error.get("error"):
-            self.problem("bad not recorded", plan.key, f"no error# record ({plan.note})")
+            self.problem(missing, plan.key, f"no error# record, {expected} ({plan.note})")
+        else:
+            self._check_reason(plan, "the error# record", error)
+        if plan.no_outputs:
+            self._check_no_outputs(plan)
+        else:
+            variants = self.own_outputs(plan.key) - {f"processed/{plan.key}/manifest.json"}
+            if variants:
+                self.problem("inconsistent", plan.key,
+                             f"a bad upload has variants: {sorted(variants)}")
+
+    def _check_reason(self, plan: KeyPlan, what: str, record: dict) -> None:
+        if plan.error_type and record.get("errorType") != plan.error_type:
+            self.problem("inconsistent", plan.key,
+                         f"{what} says {record.get('errorType')}, expected {plan.error_type}: "
+                         f"{record.get('error')!r}")
+        absent = [word for word in plan.error_words if word not in record.get("error", "")]
+        if absent:
+            self.problem("inconsistent", plan.key, f"{what}'s sentence does not name "
+                         f"{' or '.join(absent)}: {record.get('error')!r}")
+
+    def _check_no_outputs(self, plan: KeyPlan) -> None:
+        """A key no output may be stored at: nothing under its folder, nor under the key a
+        browser would make of it ('..' collapsed), unless that key is a planned upload (whose
+        own check then sees foreign variants as sizes or a manifest that do not match)."""
+        stored = [k for k in self.objects if k.startswith(f"processed/{plan.key}/")]
+        alias = posixpath.normpath(plan.key)
+        if alias != plan.key and alias not in self.planned:
+            stored += [k for k in self.objects if k.startswith(f"processed/{alias}/")]
+            stored += [i for i in (alias, f"{alias}#placeholder") if i in self.records]
+        if f"{plan.key}#placeholder" in self.records:
+            stored.append(f"{plan.key}#placeholder")
+        if stored:
+            self.problem("inconsistent", plan.key, f"outputs of a key that can have none: "
+                         f"{sorted(stored)[:5]}")
 
     def _check_deleted(self, plan: KeyPlan) -> None:
         if plan.key in self.objects:
             self.problem("originals changed", plan.key, "a deleted original is back")
-        left = [k for k in self.objects if k.startswith(f"processed/{plan.key}/")]
+        left = sorted(self.own_outputs(plan.key))
         left += [i for i in (plan.key, f"{plan.key}#placeholder", f"error#{plan.key}")
                  if i in self.records]
         if left:
@@ -844,23 +1049,59 @@ def handler_outcomes(log_dir: Path, plans: list[KeyPlan], verifier: Verifier) ->
     return dict(outcomes)
 
 
-def dead_letters(sqs, url: str) -> tuple[int, list[str]]:
-    """Depth of the dead-letter queue and what its first messages were about."""
+def dead_letters(sqs, url: str, plans: list[KeyPlan]) -> tuple[int, list[str]]:
+    """Depth of the dead-letter queue and what each message in it was about (the key, and
+    what kind of key it is when it has expectations of its own: a bad key or an unread
+    format must be consumed with its FAILED record, never retried to the DLQ)."""
+    from imgproc.keys import decode_event_key
+
+    groups = {plan.key: plan.group for plan in plans}
     depth = queue_depth(sqs, url)
-    about = []
-    if depth:
+    about: list[str] = []
+    seen: set[str] = set()
+    while depth and len(seen) < depth:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                       VisibilityTimeout=0).get("Messages", [])
+                                       VisibilityTimeout=300).get("Messages", [])
+        if not messages:
+            break
         for message in messages:
+            if message["MessageId"] in seen:
+                continue
+            seen.add(message["MessageId"])
             try:
                 record = json.loads(message["Body"])["Records"][0]
-                about.append(f"{record['eventName']} {record['s3']['object']['key']}")
-            except (KeyError, ValueError, IndexError):
+                key = decode_event_key(record["s3"]["object"]["key"])
+                group = f" [{groups[key]}]" if groups.get(key) else ""
+                about.append(f"{record['eventName']} {key!r}{group}")
+            except (KeyError, ValueError, IndexError, TypeError):
                 about.append(message["Body"][:120])
     return depth, about
 
 
 # --- report ----------------------------------------------------------------------------------
+
+
+def key_shapes(plans: list[KeyPlan], problems: list[dict]) -> dict:
+    """How many of each key shape with expectations of its own, and how many of those keys
+    have a problem (counted in the checks' categories too)."""
+    troubled = {problem["key"] for problem in problems}
+    group = {name: [plan for plan in plans if plan.group == name]
+             for name in ("pair-short", "pair-long", "bad-key", "unread")}
+    shorts = group["pair-short"]
+    return {
+        "prefixPairs": len(shorts),
+        "prefixPairsShortDeleted": sum(plan.deleted for plan in shorts),
+        "prefixPairsShortReuploaded": sum(plan.versions > 1 for plan in shorts),
+        "prefixPairsWithProblems": sum(plan.key in troubled or plan.after in troubled
+                                       for plan in shorts),
+        "badKeys": len(group["bad-key"]),
+        "badKeysDotSegments": sum(any(part in (".", "..") for part in plan.key.split("/"))
+                                  for plan in group["bad-key"]),
+        "badKeysWithProblems": sum(plan.key in troubled for plan in group["bad-key"]),
+        "unreadFormats": sum(plan.bad for plan in group["unread"]),
+        "unreadNamesWithSupportedContent": sum(not plan.bad for plan in group["unread"]),
+        "unreadWithProblems": sum(plan.key in troubled for plan in group["unread"]),
+    }
 
 
 CHECKED = ("lost", "inconsistent", "leftovers", "dead-letter queue", "originals changed",
@@ -880,9 +1121,17 @@ def scorecard(result: dict) -> bool:
     workers = load["workers"]
     rows = [
         ("images (generated)", plan["images"]),
-        ("bad uploads", plan["bad"]),
+        ("bad uploads (all that must end FAILED)", plan["bad"]),
         ("re-uploaded (new content)", plan["reuploaded"]),
         ("deleted", plan["deleted"]),
+        ("prefix pairs: short key deleted / re-uploaded; with problems",
+         f"{plan['prefixPairs']}: {plan['prefixPairsShortDeleted']} / "
+         f"{plan['prefixPairsShortReuploaded']}; {plan['prefixPairsWithProblems']}"),
+        ("bad keys ('.'/'..' segments, too long): FAILED BadKey; with problems",
+         f"{plan['badKeys']} ({plan['badKeysDotSegments']} dot); {plan['badKeysWithProblems']}"),
+        ("unread formats: FAILED UnsupportedFormat (+ supported content); with problems",
+         f"{plan['unreadFormats']} (+{plan['unreadNamesWithSupportedContent']}); "
+         f"{plan['unreadWithProblems']}"),
         ("expected live / bad at the end", f"{plan['live']} / {plan['badLeft']}"),
         ("uploads (all versions)", plan["versions"]),
         ("wall time (main round)", f"{load['elapsed']:.0f} s"),
@@ -900,6 +1149,8 @@ def scorecard(result: dict) -> bool:
         ("duplicates sent (at-least-once)", workers.get("duplicatesSent", 0)),
         ("redeliveries received", workers.get("redeliveries", 0)),
         ("retries (batchItemFailures)", workers.get("batchItemFailures", 0)),
+        ("  of them given back unstarted, too little time left (Deferred)",
+         result["outcomes"].get("RETRY Deferred", 0)),
         ("invocation errors (whole batch retried)", workers.get("invocationErrors", 0)),
         *[(f"handler outcomes: {name}", count)
           for name, count in sorted(result["outcomes"].items()) if " " not in name],
@@ -934,8 +1185,10 @@ def scorecard(result: dict) -> bool:
                       soft_wrap=True)
     if len(grouped) > 25:
         console.print(f"  … and {len(grouped) - 25} more keys with problems (see --json)")
-    for about in result["deadLetters"]:
+    for about in result["deadLetters"][:25]:
         console.print(f"  [yellow]dead letter[/]: {about}", highlight=False)
+    if len(result["deadLetters"]) > 25:
+        console.print(f"  … and {len(result['deadLetters']) - 25} more dead letters (see --json)")
     console.print("[green]PASS[/]" if passed else "[red]FAIL[/]",
                   f"worker logs: {result['args']['log_dir']}", highlight=False)
     return passed
@@ -970,6 +1223,18 @@ def parse_args(argv=None):
     parser.add_argument("--reupload-rate", type=float, default=0.05)
     parser.add_argument("--delete-rate", type=float, default=0.03)
     parser.add_argument("--duplicate-rate", type=float, default=0.1)
+    parser.add_argument("--pair-rate", type=float, default=0.02,
+                        help="prefix pairs per image (at least one): `uploads/<u>/<name>` and "
+                             "`uploads/<u>/<name>/<pic>.jpg`, the short one deleted or "
+                             "re-uploaded, the long one must stay COMPLETE")
+    parser.add_argument("--bad-key-rate", type=float, default=0.01,
+                        help="keys with '.' or '..' segments per image (at least one), plus "
+                             "one whose variant keys would pass 1,024 bytes: FAILED BadKey")
+    parser.add_argument("--unread-rate", type=float, default=0.01,
+                        help="image-like names imgproc does not read (.bmp, .svg, .psd, ...) "
+                             "per image (at least one): FAILED UnsupportedFormat naming it")
+    parser.add_argument("--function-timeout", type=float, default=60,
+                        help="the Lambda timeout the handler's context counts down from")
     parser.add_argument("--races", type=int, default=None,
                         help="keys re-uploaded or deleted while a worker holds their bytes, "
                              "after the main round (default: images/100, at least 2)")
@@ -1028,7 +1293,8 @@ def main(argv=None) -> int:
                     "queue_arn": stack["queue_arn"], "seed": args.seed,
                     "duplicate_rate": args.duplicate_rate,
                     "sequencers": not args.no_sequencers, "log_dir": args.log_dir,
-                    "visibility_timeout": args.visibility_timeout}
+                    "visibility_timeout": args.visibility_timeout,
+                    "function_timeout": args.function_timeout}
         print(f"moto on {endpoint}, fault proxy on {proxy_url} (rate {args.fault_rate}); "
               f"{len(plans)} keys, {args.workers} workers", file=sys.stderr, flush=True)
         load = run_load(args, stack, plans, races, settings, proxy)
@@ -1040,7 +1306,7 @@ def main(argv=None) -> int:
         checks = verifier.check(plans)
         outcomes = handler_outcomes(Path(args.log_dir), plans, verifier)
         checks = verifier.problem_counts()
-        depth, about = dead_letters(stack["sqs"], stack["dead_url"])
+        depth, about = dead_letters(stack["sqs"], stack["dead_url"], plans)
         invalidations = None
         if stack["distribution"]:
             listing = aws_client("cloudfront", endpoint).list_invalidations(
@@ -1060,6 +1326,7 @@ def main(argv=None) -> int:
             "live": sum(plan.expected == "live" for plan in plans),
             "badLeft": sum(plan.expected == "bad" for plan in plans),
             "versions": sum(plan.versions for plan in plans),
+            **key_shapes(plans, verifier.problems),
         },
         "load": load,
         "imagesPerMinute": main_versions / (load["elapsed"] / 60) if load["elapsed"] else 0.0,

@@ -3,8 +3,9 @@
 The oracle (tests/fuzz/oracle.py): for any bytes, `render` returns variants that decode to
 exactly their recorded size and format within the format's limits, or raises BadImage with
 one clear sentence; `process_object` on the embedded store ends COMPLETE, PARTIAL or FAILED
-with consistent records and the original untouched; no crash, no render past the time
-budget, no peak memory over the Lambda's. Inputs run in worker subprocesses
+with consistent records and the original untouched (an upload named after a format imgproc
+does not read, .bmp, .svg, .psd, ...: FAILED UnsupportedFormat naming that format); no crash,
+no render past the time budget, no peak memory over the Lambda's. Inputs run in worker subprocesses
 (tests/fuzz/worker.py) so a segfault fails a test instead of killing pytest.
 
     IMGPROC_FUZZ_SECONDS=300 pytest tests/test_fuzz.py     # a longer bounded run
@@ -138,3 +139,73 @@ def test_webps_at_the_pixel_limit_fit_in_a_gigabyte(tmp_path):
                              text=True, timeout=120, check=False)
         assert run.returncode == 0, run.stderr[-2000:]
         assert int(run.stdout.split()[-1]) < 1024, f"{path.name}: {run.stdout.split()[-1]} MB"
+
+
+def test_unread_formats_must_end_failed_naming_the_format():
+    """A .bmp (.svg, .psd, ...) whose bytes are no supported format: FAILED UnsupportedFormat
+    with a sentence naming the format; the content's description alone, another error or a
+    rendering is a violation. Under input.jpg the same bytes keep render's sentence."""
+    from types import SimpleNamespace
+
+    from tests.fuzz import oracle
+    from tests.fuzz.seeds import build_seeds
+
+    seeds = build_seeds()
+    for seed, name in (("unread-bmp", "input.bmp"), ("unread-svg", "input.SVG"),
+                       ("unread-jxl", "input.jxl"), ("unread-psd", "input.psd")):
+        expected = oracle.check_render(seeds[seed])
+        assert expected["outcome"] == oracle.BAD_IMAGE, seed
+        assert expected["errorType"] == "UnsupportedFormat" and not expected["problems"], seed
+        for named in (name, None):
+            verdict = oracle.check_process(seeds[seed], expected, name=named)
+            assert (verdict["status"], verdict["errorType"], verdict["problems"]) == (
+                "FAILED", "UnsupportedFormat", []), (seed, named, verdict)
+    rendered = oracle.check_render(seeds["unread-name-jpeg-as-bmp"])
+    verdict = oracle.check_process(seeds["unread-name-jpeg-as-bmp"], rendered, name="input.bmp")
+    assert (verdict["status"], verdict["problems"]) == ("COMPLETE", [])
+
+    bad = {"outcome": oracle.BAD_IMAGE, "errorType": "UnsupportedFormat",
+           "message": "The file is not a supported image: its content looks like a BMP image."}
+
+    def outcome(status, error_type, message):
+        return SimpleNamespace(status=status, error_type=error_type, message=message)
+
+    named = ("The file is BMP (.bmp), an image format imgproc does not read; supported "
+             "formats are JPEG and PNG.")
+    assert oracle.consistency_problems(outcome("FAILED", "UnsupportedFormat", named), bad,
+                                       "input.bmp") == []
+    for wrong in (outcome("FAILED", "UnsupportedFormat", bad["message"]),  # content only
+                  outcome("FAILED", "UnsupportedFormat", named.replace(" (.bmp)", "")),
+                  outcome("FAILED", "CorruptImage", named),
+                  outcome("COMPLETE", None, "")):
+        assert oracle.consistency_problems(wrong, bad, "input.bmp"), wrong
+    # the sentence rules still apply to the named sentence (process_object's record checks)
+    assert oracle.sentence_problems(named.rstrip("."), "FAILED UnsupportedFormat")
+
+
+def test_the_campaign_uploads_each_seed_under_its_name(tmp_path, monkeypatch):
+    """Inputs made from an unread-format seed are judged as `input.<ext>`, every other input
+    as input.jpg; a finding is saved under that extension, so the worker judges it alike."""
+    from tests.fuzz.mutators import generate
+    from tests.fuzz.seeds import UNREAD_SEED_EXTENSIONS, build_seeds
+
+    names: list[str | None] = []  # one worker: in index order
+
+    def judge(self, path, process, timeout, cli=False, name=None):
+        names.append(name)
+        problems = ["made up"] if name == "input.psd" else []
+        return {"outcome": "bad_image", "errorType": "UnsupportedFormat", "message": "x.",
+                "problems": problems, "ms": 1.0, "rss_mb": 1.0}
+
+    monkeypatch.setattr(Worker, "judge", judge)
+    seeds = build_seeds()
+    campaign = Campaign(SEED, 60, workers=1, out=tmp_path, process_every=0,
+                        max_inputs=len(seeds))
+    summary = campaign.run()
+    assert summary.inputs == len(seeds)
+    expected = [f"input.{UNREAD_SEED_EXTENSIONS.get(generate(SEED, i, seeds)[0], 'jpg')}"
+                for i in range(len(seeds))]
+    assert names == expected
+    assert set(expected) >= {"input.bmp", "input.svg", "input.jpg"}
+    [finding] = summary.findings
+    assert finding.path.suffix == ".psd"

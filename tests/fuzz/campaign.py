@@ -32,7 +32,8 @@ from pathlib import Path
 from imgproc.config import Config
 from tests.fuzz.known import known_bug
 from tests.fuzz.mutators import container_of, describe, generate
-from tests.fuzz.seeds import build_seeds
+from tests.fuzz.oracle import unread_extension
+from tests.fuzz.seeds import build_seeds, upload_name
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_MEMORY_MB = 1769  # cdk/imgproc_cdk/settings.py: what a picture must fit in
@@ -139,11 +140,14 @@ class Worker:
         if not json.loads(ready).get("ready"):
             raise WorkerDied(f"worker did not start: {ready!r}")
 
-    def judge(self, path: Path, process: bool, timeout: float, cli: bool = False) -> dict:
-        """The verdict; raises WorkerDied (crash) or TimeoutError (hang: worker killed)."""
+    def judge(self, path: Path, process: bool, timeout: float, cli: bool = False,
+              name: str | None = None) -> dict:
+        """The verdict (`name`: the upload's file name; see worker.py); raises WorkerDied
+        (crash) or TimeoutError (hang: worker killed)."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
-        request = json.dumps({"path": str(path), "process": process, "cli": cli}) + "\n"
+        request = json.dumps({"path": str(path), "process": process, "cli": cli,
+                              "name": name}) + "\n"
         try:
             self.proc.stdin.write(request.encode())
             self.proc.stdin.flush()
@@ -257,15 +261,16 @@ class Campaign:
                 process = self.process_every > 0 and index % self.process_every == 0
                 # one in four of those goes through `imgproc process` (the CLI) as well
                 cli = process and index % (4 * self.process_every) == 0
-                self._judge(worker, index, describe(name, steps), data, candidate, process, cli)
+                self._judge(worker, index, describe(name, steps), data, candidate, process, cli,
+                            upload_name(name))
         finally:
             worker.close()
 
     def _judge(self, worker: Worker, index: int, description: str, data: bytes,
-               candidate: Path, process: bool, cli: bool) -> None:
+               candidate: Path, process: bool, cli: bool, name: str | None = None) -> None:
         verdict, kind, problems = None, None, []
         try:
-            verdict = worker.judge(candidate, process, self.hard_timeout, cli)
+            verdict = worker.judge(candidate, process, self.hard_timeout, cli, name)
         except WorkerDied as exc:
             kind, problems = "crash", [str(exc)]
         except TimeoutError:
@@ -304,21 +309,24 @@ class Campaign:
             finding = Finding(index, kind, description, problems,
                               known=known_bug(kind, problems, verdict))
             summary.findings.append(finding)
-        finding.path = self._save(finding, data, verdict)
+        finding.path = self._save(finding, data, verdict, name)
 
     def _classify(self, verdict: dict) -> tuple[str | None, list[str]]:
         return classify(verdict, budget=self.budget, rss_limit_mb=self.rss_limit_mb,
                         slow_seconds=self.slow_seconds)
 
-    def _save(self, finding: Finding, data: bytes, verdict: dict | None) -> Path | None:
+    def _save(self, finding: Finding, data: bytes, verdict: dict | None,
+              name: str | None = None) -> Path | None:
         if self.out is None:
             return None
         self.out.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^A-Za-z0-9]+", "-", finding.description)[:80].strip("-")
-        extension = EXTENSIONS.get(container_of(data), "bin")
+        # an unread format's name is part of the input: the worker judges a file by it
+        extension = unread_extension(name) or EXTENSIONS.get(container_of(data), "bin")
         path = self.out / f"{finding.kind}-{self.seed}-{finding.index}-{slug}.{extension}"
         path.write_bytes(data)
         sidecar = {"seed": self.seed, "index": finding.index, "kind": finding.kind,
+                   "uploadName": name or "input.jpg",
                    "known": finding.known, "description": finding.description,
                    "problems": finding.problems, "verdict": verdict,
                    "reproduce": [f"python -m tests.fuzz.worker --process-all {path}",

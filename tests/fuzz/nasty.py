@@ -68,6 +68,14 @@ def build() -> dict[str, bytes]:
     files["jpeg-gray-icc-space-c3.jpg"] = m._replace_app(
         seeds["jpeg-gray"], 0xE2, [b"ICC_PROFILE\x00\x01\x01" + _icc_space(b"\xc3\xa9ab")])
     files["png-gray-1x100000000.png"] = m._bomb_png(1, 100_000_000, 0)
+    # --- formats imgproc does not read, judged under their own names (oracle.name_for) -----
+    files["unread-bmp-24bit.bmp"] = seeds["unread-bmp"]
+    files["unread-ico-two-sizes.ico"] = seeds["unread-ico"]
+    files["unread-svg-rect.svg"] = seeds["unread-svg"]
+    files["unread-psd-rgb-raw.psd"] = seeds["unread-psd"]
+    files["unread-jxl-container.jxl"] = seeds["unread-jxl"]
+    files["unread-empty.tga"] = b""  # EmptyFile, as render says, not UnsupportedFormat
+    files["unread-name-jpeg-content.bmp"] = seeds["unread-name-jpeg-as-bmp"]  # renders
     # --- fixed bugs: Pillow's "<_io.BytesIO object at 0x…>" in the sentence; JPEG > 65500 -------
     files["png-signature-only.png"] = m.PNG_SIGNATURE
     files["jpeg-sof-0x32.jpg"] = _jpeg_sof(seeds["jpeg-baseline-exif6-p3icc"], 0, 32)

@@ -7,6 +7,12 @@ or raises `BadImage` with one clear sentence; a plain BadImage wrapping another 
 embedded store ends COMPLETE, PARTIAL or FAILED (never an exception), keeps records
 consistent with what it reports, and never changes the original.
 
+The upload's name is `input.jpg` unless the input is given another (`name`): for an image
+format imgproc does not read (`input.bmp`, see `formats.UNREAD_IMAGE_FORMATS`), bytes that
+render refuses as UnsupportedFormat must end FAILED UnsupportedFormat with a sentence that
+names the format and its extension; bytes of a supported format under such a name render as
+under any other, and any other refusal (an empty file) is the same as render's.
+
 Each check returns a list of problems (empty: fine), so one input can report several.
 """
 
@@ -26,12 +32,18 @@ from PIL import Image
 
 from imgproc.config import Config
 from imgproc.errors import BadImage
-from imgproc.formats import FORMATS
+from imgproc.formats import FORMATS, UNREAD_IMAGE_FORMATS
 from imgproc.render import Rendition, render
 
 PILLOW_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG", "avif": "AVIF"}
 MAX_MESSAGE = 400
-FUZZ_KEY = "uploads/fuzz/input.jpg"  # the content decides the format; the name is any image's
+FUZZ_FOLDER = "uploads/fuzz/"
+FUZZ_NAME = "input.jpg"  # the content decides the format; the name is any image's
+FUZZ_KEY = FUZZ_FOLDER + FUZZ_NAME
+# What a FAILED UnsupportedFormat sentence must call the unread formats the seeds hold (its
+# extension too); any other unread extension: formats.UNREAD_IMAGE_FORMATS' label.
+FORMAT_WORDS = {"bmp": "BMP", "ico": "ICO", "svg": "SVG", "ppm": "PPM", "psd": "PSD",
+                "jxl": "JPEG XL", "tga": "TGA", "heics": "HEIF"}
 
 # `<_io.BytesIO object at 0x7f...>`: a Python repr, different on every run, means nothing to a user
 OBJECT_REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
@@ -40,6 +52,35 @@ OBJECT_REPR = re.compile(r"<[^<>]* at 0x[0-9a-fA-F]+>")
 RENDERED = "rendered"
 BAD_IMAGE = "bad_image"
 VIOLATION = "violation"
+
+
+def unread_extension(name: str | None) -> str | None:
+    """The extension of `name` (lower case) when it is an image format imgproc does not read."""
+    if not name or "." not in name:
+        return None
+    extension = name.rsplit(".", 1)[1].lower()
+    return extension if extension in UNREAD_IMAGE_FORMATS else None
+
+
+def name_for(path: str | Path) -> str | None:
+    """The upload name to judge a file under: `input.<ext>` for a file named after a format
+    imgproc does not read (a saved finding, a regression file), else None (`input.jpg`)."""
+    extension = unread_extension(Path(path).name)
+    return f"input.{extension}" if extension else None
+
+
+def named_format_problems(outcome, extension: str) -> list[str]:
+    """A .bmp (...) whose bytes are no supported format: FAILED UnsupportedFormat, and the
+    sentence says which format it is (a sentence about the content alone is not enough)."""
+    if outcome.status != "FAILED" or outcome.error_type != "UnsupportedFormat":
+        return [f"a .{extension} upload that is no supported format ended "
+                f"{outcome.status} ({outcome.error_type}), not FAILED UnsupportedFormat"]
+    words = (FORMAT_WORDS.get(extension, UNREAD_IMAGE_FORMATS[extension]), f".{extension}")
+    absent = [word for word in words if word not in outcome.message]
+    if absent:
+        return [f"the UnsupportedFormat sentence of a .{extension} upload does not "
+                f"name {' or '.join(absent)}: {outcome.message[:200]!r}"]
+    return []
 
 
 def sentence_problems(message: str, where: str) -> list[str]:
@@ -130,15 +171,17 @@ def check_render(data: bytes, config: Config | None = None) -> dict:
 
 
 def check_process(data: bytes, expected: dict | None = None, config: Config | None = None,
-                  workdir: str | Path | None = None) -> dict:
-    """`process_object` on a fresh embedded store; `expected`: check_render's verdict, to which
-    the outcome must correspond (FAILED with the same errorType for a BadImage, ...)."""
+                  workdir: str | Path | None = None, name: str | None = None) -> dict:
+    """`process_object` on a fresh embedded store, the upload named `name` (default
+    input.jpg); `expected`: check_render's verdict, to which the outcome must correspond
+    (FAILED with the same errorType for a BadImage, ...)."""
     from imgproc.core import Pipeline, process_object
     from imgproc.stores import DirectoryStore, SqliteRecordStore
 
+    key = FUZZ_FOLDER + (name or FUZZ_NAME)
     root = Path(tempfile.mkdtemp(prefix="imgproc-fuzz-", dir=workdir))
     try:
-        original = root / FUZZ_KEY
+        original = root / key
         original.parent.mkdir(parents=True)
         original.write_bytes(data)
         digest = hashlib.sha256(data).hexdigest()
@@ -146,34 +189,34 @@ def check_process(data: bytes, expected: dict | None = None, config: Config | No
         records = SqliteRecordStore(root / ".imgproc" / "metadata.db")
         pipeline = Pipeline(store, store, records, config or Config())
         try:
-            outcome = process_object(pipeline, FUZZ_KEY)
+            outcome = process_object(pipeline, key)
         except Exception as exc:
             return {"status": "EXCEPTION", "problems": [
                 f"process_object raised {type(exc).__name__}: {exc}"[:600]],
                 "traceback": traceback.format_exc(limit=12)}
-        problems = record_problems(outcome, store, records)
+        problems = record_problems(outcome, store, records, key)
         if hashlib.sha256(original.read_bytes()).hexdigest() != digest:
             problems.append("the original's bytes changed")
         if expected is not None:
-            problems += consistency_problems(outcome, expected)
+            problems += consistency_problems(outcome, expected, name)
         return {"status": outcome.status, "errorType": outcome.error_type,
                 "problems": problems}
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def record_problems(outcome, store, records) -> list[str]:
+def record_problems(outcome, store, records, key: str = FUZZ_KEY) -> list[str]:
     problems = []
     if outcome.status not in ("COMPLETE", "PARTIAL", "FAILED"):
         return [f"process_object ended {outcome.status}: {outcome.message}"]
-    record = records.get(FUZZ_KEY)
+    record = records.get(key)
     if record is None:
         return [f"{outcome.status} without an image record"]
     if record.get("status") != outcome.status:
         problems.append(f"outcome {outcome.status} but the record says {record.get('status')}")
     if outcome.status == "FAILED":
         problems += sentence_problems(outcome.message, f"FAILED {outcome.error_type}")
-        error = records.get(f"error#{FUZZ_KEY}")
+        error = records.get(f"error#{key}")
         if error is None:
             problems.append("FAILED without an error# record")
         else:
@@ -185,7 +228,7 @@ def record_problems(outcome, store, records) -> list[str]:
         if record.get("error") != outcome.message:
             problems.append("the image record's error differs from the outcome's")
         return problems
-    if records.get(f"error#{FUZZ_KEY}") is not None:
+    if records.get(f"error#{key}") is not None:
         problems.append(f"{outcome.status} but an error# record remains")
     listed = record.get("processedVariants") or []
     if not listed:
@@ -205,11 +248,18 @@ def record_problems(outcome, store, records) -> list[str]:
     return problems
 
 
-def consistency_problems(outcome, expected: dict) -> list[str]:
+def consistency_problems(outcome, expected: dict, name: str | None = None) -> list[str]:
     """The same bytes through render and through process_object must agree (except where
-    the time budget ran out in one of them: how long a render takes is not deterministic)."""
+    the time budget ran out in one of them: how long a render takes is not deterministic).
+
+    Under an unread format's name, render's UnsupportedFormat (which sees the bytes only)
+    becomes a sentence naming that format."""
     if "TooSlow" in (expected.get("errorType"), outcome.error_type):
         return []
+    extension = unread_extension(name)
+    if extension and expected["outcome"] == BAD_IMAGE \
+            and expected["errorType"] == "UnsupportedFormat":
+        return named_format_problems(outcome, extension)
     if expected["outcome"] == BAD_IMAGE:
         if outcome.status != "FAILED" or outcome.error_type != expected["errorType"]:
             return [f"render raised {expected['errorType']} but process_object ended "
@@ -227,16 +277,17 @@ def consistency_problems(outcome, expected: dict) -> list[str]:
 
 
 def check_cli(data: bytes, expected: dict | None = None,
-              workdir: str | Path | None = None) -> dict:
-    """`imgproc --json process FILE --out DIR` (click's runner, in this process): exit 0 for
-    COMPLETE and 1 otherwise, one JSON line, records.json agreeing, variants on disk."""
+              workdir: str | Path | None = None, name: str | None = None) -> dict:
+    """`imgproc --json process FILE --out DIR` (click's runner, in this process), the file
+    named `name` (default input.jpg): exit 0 for COMPLETE and 1 otherwise, one JSON line,
+    records.json agreeing, variants on disk."""
     from click.testing import CliRunner
 
     from imgproc.cli import main
 
     root = Path(tempfile.mkdtemp(prefix="imgproc-fuzz-cli-", dir=workdir))
     try:
-        original = root / "in" / "fuzz.jpg"
+        original = root / "in" / (name or FUZZ_NAME)
         original.parent.mkdir()
         original.write_bytes(data)
         out = root / "out"
@@ -277,7 +328,7 @@ def check_cli(data: bytes, expected: dict | None = None,
         if original.read_bytes() != data:
             problems.append("the input file changed")
         if expected is not None:
-            problems += consistency_problems(_CliOutcome(outcome), expected)
+            problems += consistency_problems(_CliOutcome(outcome), expected, name)
         return {"status": status, "exit": result.exit_code, "problems": problems}
     finally:
         shutil.rmtree(root, ignore_errors=True)

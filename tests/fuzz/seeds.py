@@ -4,6 +4,11 @@ Every seed is at most 64×64 and exercises one feature the render path has to ha
 orientation, an embedded ICC profile, 16-bit samples, palettes with tRNS, transparency,
 animation, multi-page TIFF, CMYK. The mutators (`mutators.py`) start from these.
 
+The `unread-*` seeds are image formats imgproc does not read (BMP, ICO, SVG, PPM, PSD,
+JPEG XL, TGA), each uploaded under its own extension (`upload_name`): the upload must end
+FAILED UnsupportedFormat with a sentence naming the format. Two of them hold a supported
+format under such a name (a JPEG named .bmp, a HEIF named .heics): those must render.
+
     python -m tests.fuzz.seeds DIR     # write them out, e.g. to seed another fuzzer
 """
 
@@ -132,6 +137,60 @@ def _heif() -> bytes | None:
         return None
 
 
+def _psd(width: int = 24, height: int = 16) -> bytes:
+    """A Photoshop file (Pillow reads PSD but cannot write it): header (signature, version 1,
+    6 reserved bytes, 3 channels, height, width, 8 bits, RGB), empty colour-mode, resource
+    and layer sections, then raw (uncompressed) planes."""
+    header = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, height, width, 8, 3)
+    planes = _picture((width, height)).tobytes("raw", "RGB")
+    planar = b"".join(planes[channel::3] for channel in range(3))
+    return header + struct.pack(">III", 0, 0, 0) + struct.pack(">H", 0) + planar
+
+
+def _jxl() -> bytes:
+    """A JPEG XL container: its signature box, an `ftyp` box of brand `jxl `, and a `jxlc`
+    box holding a codestream (FF 0A, then a size header and made-up bits)."""
+    codestream = b"\xff\x0a" + bytes((0x05, 0x88, 0x00, 0x12)) + bytes(range(40))
+    return (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + b"\x00\x00\x00\x14ftypjxl \x00\x00\x00\x00jxl "
+            + struct.pack(">I", 8 + len(codestream)) + b"jxlc" + codestream)
+
+
+def _svg() -> bytes:
+    return (b'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+            b'width="48" height="32" viewBox="0 0 48 32"><rect width="24" height="16" '
+            b'fill="#dc1e1e"/><path d="M0 31 L47 0" stroke="#fafafa" stroke-width="2"/></svg>\n')
+
+
+# seed name -> the extension it is uploaded under (every other seed: input.jpg; its content
+# decides). Formats imgproc does not read, and two supported ones under such names.
+UNREAD_SEED_EXTENSIONS: dict[str, str] = {
+    "unread-bmp": "bmp", "unread-ico": "ico", "unread-svg": "svg", "unread-ppm": "ppm",
+    "unread-psd": "psd", "unread-jxl": "jxl", "unread-tga": "tga",
+    "unread-name-jpeg-as-bmp": "bmp", "unread-name-heif-as-heics": "heics",
+}
+
+
+def upload_name(seed_name: str) -> str:
+    """The file name an input made from this seed is uploaded under."""
+    return f"input.{UNREAD_SEED_EXTENSIONS.get(seed_name, 'jpg')}"
+
+
+def _unread_seeds(seeds: dict[str, bytes]) -> dict[str, bytes]:
+    unread = {
+        "unread-bmp": _save(_picture(), "BMP"),
+        "unread-ico": _save(_rgba((32, 32)), "ICO", sizes=[(32, 32), (16, 16)]),
+        "unread-svg": _svg(),
+        "unread-ppm": _save(_picture((24, 16)), "PPM"),
+        "unread-psd": _psd(),
+        "unread-jxl": _jxl(),
+        "unread-tga": _save(_picture((24, 16)), "TGA"),
+        "unread-name-jpeg-as-bmp": seeds["jpeg-baseline-exif6-p3icc"],
+    }
+    if "heif" in seeds:
+        unread["unread-name-heif-as-heics"] = seeds["heif"]
+    return unread
+
+
 @functools.cache
 def build_seeds() -> dict[str, bytes]:
     """name → bytes; the name says format and feature (`jpeg-progressive-exif6-icc`)."""
@@ -176,6 +235,7 @@ def build_seeds() -> dict[str, bytes]:
     heif = _heif()
     if heif is not None:
         seeds["heif"] = heif
+    seeds.update(_unread_seeds(seeds))
     return seeds
 
 
@@ -190,7 +250,7 @@ def main() -> None:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "fuzz-seeds")
     out.mkdir(parents=True, exist_ok=True)
     for name, data in build_seeds().items():
-        (out / name).write_bytes(data)
+        (out / name).write_bytes(data)  # no extension: the content is what a fuzzer mutates
         print(f"{name:34} {len(data):6} bytes")
 
 

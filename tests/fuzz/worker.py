@@ -3,8 +3,10 @@
     python -m tests.fuzz.worker FILE_OR_DIR...       # judge files, one JSON line each
     python -m tests.fuzz.worker [--process-all]      # serve: requests on stdin (below)
 
-Serving, each stdin line is {"path": FILE, "process": BOOL, "cli": BOOL} and each answer
-one stdout line: the oracle's verdict (`oracle.check_render`, plus `process` from
+Serving, each stdin line is {"path": FILE, "process": BOOL, "cli": BOOL, "name": NAME} and
+each answer one stdout line (NAME: the file name process_object and `imgproc process` see,
+e.g. "input.bmp"; without it, `input.<ext>` when FILE is named after an image format imgproc
+does not read, else input.jpg): the oracle's verdict (`oracle.check_render`, plus `process` from
 `oracle.check_process` and `cli` from `oracle.check_cli` when asked) with `ms` (wall time
 of the render), `process_ms` and `rss_mb` (this process's
 peak resident memory during the input alone; Linux resets the high-water mark per input).
@@ -44,8 +46,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def judge(data: bytes, process: bool, workdir: str | None = None, cli: bool = False) -> dict:
-    """Render; with `process`, process_object too; with `cli`, `imgproc process` too.
+def judge(data: bytes, process: bool, workdir: str | None = None, cli: bool = False,
+          name: str | None = None) -> dict:
+    """Render; with `process`, process_object too; with `cli`, `imgproc process` too (both
+    with the upload named `name`, default input.jpg).
 
     `process_ms` is the slower of the two (each renders the picture again).
     """
@@ -53,11 +57,11 @@ def judge(data: bytes, process: bool, workdir: str | None = None, cli: bool = Fa
     started = time.monotonic()
     verdict = oracle.check_render(data)
     verdict["ms"] = round((time.monotonic() - started) * 1000, 1)
-    for wanted, name, check in ((process, "process", oracle.check_process),
-                                (cli, "cli", oracle.check_cli)):
+    for wanted, label, check in ((process, "process", oracle.check_process),
+                                 (cli, "cli", oracle.check_cli)):
         if wanted:
             started = time.monotonic()
-            verdict[name] = check(data, expected=verdict, workdir=workdir)
+            verdict[label] = check(data, expected=verdict, workdir=workdir, name=name)
             verdict["process_ms"] = max(verdict.get("process_ms", 0),
                                         round((time.monotonic() - started) * 1000, 1))
     verdict["rss_mb"] = round(peak_rss_mb(), 1)
@@ -75,7 +79,8 @@ def serve(out, process_all: bool) -> None:
         if selftest:
             misbehave(data)
         verdict = judge(data, process_all or request.get("process", False), workdir,
-                        cli=request.get("cli", False))
+                        cli=request.get("cli", False),
+                        name=request.get("name") or oracle.name_for(request["path"]))
         out.write(json.dumps(verdict) + "\n")
         out.flush()
 
@@ -106,7 +111,7 @@ def main(argv: list[str]) -> None:
     files = [p for path in paths for p in (sorted(path.iterdir()) if path.is_dir() else [path])]
     for path in files:
         if path.is_file():
-            verdict = judge(path.read_bytes(), process_all)
+            verdict = judge(path.read_bytes(), process_all, name=oracle.name_for(path))
             protocol.write(json.dumps({"path": str(path), **verdict}) + "\n")
             protocol.flush()
 
