@@ -66,6 +66,19 @@ def test_the_harness_survives_a_crashing_and_a_hanging_input(tmp_path, monkeypat
     assert [f.index for f in summary.new_findings] == [0, 1]
 
 
+def test_over_budget_means_past_the_budget_in_cpu_time_too():
+    """The time budget counts CPU seconds: a render past it in wall-clock time only (the
+    other workers held the cores) is slow, not a finding; past it in both, it is one."""
+    verdict = {"problems": [], "ms": 32000.0, "cpu_ms": 29500.0, "process_ms": 37300.0,
+               "process_cpu_ms": 29800.0, "rss_mb": 1480.0, "size": [1525, 65535]}
+    kind, problems = classify(verdict, budget=BUDGET)
+    assert kind == "slow" and "29.8 s of CPU" in problems[0], problems
+    kind, problems = classify({**verdict, "process_cpu_ms": 36000.0}, budget=BUDGET)
+    assert kind == "over-budget", problems
+    old = {key: value for key, value in verdict.items() if "cpu" not in key}  # older sidecar
+    assert classify(old, budget=BUDGET)[0] == "over-budget"
+
+
 def _regression_files() -> list[Path]:
     return [path for path in sorted(CRASHERS.iterdir()) if path.is_file()
             and not path.name.startswith(".") and path.suffix not in (".md", ".json")]

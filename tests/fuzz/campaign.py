@@ -5,7 +5,10 @@ is reproduced by its index alone. Inputs are judged in `worker.py` subprocesses:
 kills a worker, not the campaign, and is blamed on the input that worker was judging; an
 input still running after `hard_timeout` seconds is a hang (the worker is killed); one that
 finishes past the render's own time budget (`Config().time_budget`, plus `budget_grace`)
-without a TooSlow error is "over-budget"; one whose peak memory exceeds `rss_limit_mb` (the
+without a TooSlow error is "over-budget" (past it in wall-clock time and in CPU time: the
+budget counts CPU seconds, so that a busy machine never turns a good picture into a failure;
+one only slow because the other workers held the cores is "slow"); one whose peak memory
+exceeds `rss_limit_mb` (the
 Lambda's memory by default) is "memory". Those fail a run. Inputs slower than `slow_seconds`
 but within the budget are listed as "slow", for information. Every finding's input is saved
 under `out` with a JSON sidecar saying what went wrong.
@@ -348,18 +351,27 @@ def classify(verdict: dict, *, budget: float, rss_limit_mb: float = LAMBDA_MEMOR
     if problems:
         kinds.append("violation")
     worst = max(verdict["ms"], verdict.get("process_ms", 0)) / 1000
-    if worst > budget:
+    # CPU seconds of this process (all threads) for the same calls; a verdict without them
+    # (an older sidecar) is judged on wall-clock time alone
+    cpu = max(verdict.get("cpu_ms", verdict["ms"]),
+              verdict.get("process_cpu_ms", verdict.get("process_ms", 0))) / 1000
+    busy = None  # past the budget in wall-clock time only
+    if worst > budget and cpu > budget:
         kinds.append("over-budget")
-        problems.append(f"took {worst:.1f} s, past the {budget:g} s time budget "
-                        f"(with grace), for a {_size(verdict)} image")
+        problems.append(f"took {worst:.1f} s ({cpu:.1f} s of CPU), past the {budget:g} s time "
+                        f"budget (with grace), for a {_size(verdict)} image")
+    elif worst > budget:
+        busy = (f"took {worst:.1f} s, past the {budget:g} s time budget (with "
+                f"grace) in wall-clock time but {cpu:.1f} s of CPU, within it (the machine was "
+                f"busy), for a {_size(verdict)} image")
     if verdict["rss_mb"] > rss_limit_mb:
         kinds.append("memory")
         problems.append(f"peak RSS {verdict['rss_mb']:.0f} MB (over {rss_limit_mb:g} "
                         f"MB) for a {_size(verdict)} image")
     if not kinds and worst > slow_seconds:
         kinds.append("slow")
-        problems.append(f"took {worst:.1f} s (over {slow_seconds:g} s) for a "
-                        f"{_size(verdict)} image")
+        problems.append(busy or f"took {worst:.1f} s (over {slow_seconds:g} s) for a "
+                                f"{_size(verdict)} image")
     return (kinds[0] if kinds else None), problems
 
 

@@ -6,10 +6,11 @@
 Serving, each stdin line is {"path": FILE, "process": BOOL, "cli": BOOL, "name": NAME} and
 each answer one stdout line (NAME: the file name process_object and `imgproc process` see,
 e.g. "input.bmp"; without it, `input.<ext>` when FILE is named after an image format imgproc
-does not read, else input.jpg): the oracle's verdict (`oracle.check_render`, plus `process` from
-`oracle.check_process` and `cli` from `oracle.check_cli` when asked) with `ms` (wall time
-of the render), `process_ms` and `rss_mb` (this process's
-peak resident memory during the input alone; Linux resets the high-water mark per input).
+does not read, else input.jpg): the oracle's verdict (`oracle.check_render`, plus `process`
+from `oracle.check_process` and `cli` from `oracle.check_cli` when asked) with `ms` (wall
+time of the render), `cpu_ms` (its CPU time, all threads), `process_ms`, `process_cpu_ms`
+and `rss_mb` (this process's peak resident memory during the input alone; Linux resets the
+high-water mark per input).
 The protocol owns the real stdout: anything a library prints goes to stderr instead.
 """
 
@@ -54,16 +55,19 @@ def judge(data: bytes, process: bool, workdir: str | None = None, cli: bool = Fa
     `process_ms` is the slower of the two (each renders the picture again).
     """
     reset_peak_rss()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     verdict = oracle.check_render(data)
     verdict["ms"] = round((time.monotonic() - started) * 1000, 1)
+    verdict["cpu_ms"] = round((time.process_time() - cpu) * 1000, 1)
     for wanted, label, check in ((process, "process", oracle.check_process),
                                  (cli, "cli", oracle.check_cli)):
         if wanted:
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             verdict[label] = check(data, expected=verdict, workdir=workdir, name=name)
             verdict["process_ms"] = max(verdict.get("process_ms", 0),
                                         round((time.monotonic() - started) * 1000, 1))
+            verdict["process_cpu_ms"] = max(verdict.get("process_cpu_ms", 0),
+                                            round((time.process_time() - cpu) * 1000, 1))
     verdict["rss_mb"] = round(peak_rss_mb(), 1)
     return verdict
 
