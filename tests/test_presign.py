@@ -105,3 +105,17 @@ def test_an_accelerated_bucket_gets_the_accelerated_endpoint(aws):
                                      "uploads/a.jpg"])
     assert fast.exit_code == 0, fast.output
     assert json.loads(fast.stdout)["url"] == "https://imgproc-test-bucket.s3-accelerate.amazonaws.com/"
+
+
+def test_a_store_without_acceleration_counts_as_off():
+    """MinIO and LocalStack answer GetBucketAccelerateConfiguration with NotImplemented."""
+    from botocore.exceptions import ClientError
+
+    from imgproc.aws.uploads import acceleration_enabled
+
+    class NoAcceleration:
+        def get_bucket_accelerate_configuration(self, Bucket):
+            raise ClientError({"Error": {"Code": "NotImplemented"}},
+                              "GetBucketAccelerateConfiguration")
+
+    assert acceleration_enabled(NoAcceleration(), "media") is False

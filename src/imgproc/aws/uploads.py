@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..config import Config
 from ..errors import BadKey, ConfigError
 from ..keys import check_upload_key
+from .clients import error_code
 
 IMAGE_TYPES = "image/"
 MAX_EXPIRES_SECONDS = 7 * 24 * 3600  # SigV4's own limit
@@ -73,5 +74,16 @@ def presigned_upload(s3, bucket: str, key: str, config: Config, *,
 
 
 def acceleration_enabled(s3, bucket: str) -> bool:
-    """Whether the bucket has S3 Transfer Acceleration on (`-c transferAcceleration=true`)."""
-    return s3.get_bucket_accelerate_configuration(Bucket=bucket).get("Status") == "Enabled"
+    """Whether the bucket has S3 Transfer Acceleration on (`-c transferAcceleration=true`).
+
+    S3-compatible stores without the feature (MinIO, LocalStack) answer with an error: off.
+    """
+    from botocore.exceptions import ClientError
+
+    try:
+        answer = s3.get_bucket_accelerate_configuration(Bucket=bucket)
+    except ClientError as exc:
+        if error_code(exc) in ("NotImplemented", "MethodNotAllowed", "UnsupportedOperation"):
+            return False
+        raise
+    return answer.get("Status") == "Enabled"

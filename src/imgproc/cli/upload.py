@@ -14,7 +14,7 @@ import click
 
 from ..core import process_safely
 from ..core.uploads import content_type_of, plan_uploads, put_original
-from ..core.waiting import wait_for_record
+from ..core.waiting import is_for, wait_for_record
 from ..errors import BadImage, BadKey, ConfigError, ExitCode
 from ..records import Status
 from ..stores import DirectoryStore
@@ -77,8 +77,7 @@ def upload(app: App, files: tuple[Path, ...], prefix: str | None, wait: bool, ti
         for key, etag in sent.items():
             record = wait_for_record(pipeline.records, key, max(0.0, deadline - time.monotonic()),
                                      etag=etag)
-            settled = record is not None and (record.get("source") or {}).get("etag") == etag
-            if not settled:
+            if not is_for(record, etag):
                 codes.add(ExitCode.TIMEOUT)
                 _report(as_json, {"key": key, "status": "TIMEOUT",
                                   "error": f"no outcome after {timeout:g} s"})

@@ -26,6 +26,7 @@ from ..render import Rendition
 from .pipeline import TimeLimit
 
 MIB = 1024 * 1024
+FUNCTION_PROCESS_MB = 320  # the handler's own process: Python, boto3, Powertools, a batch
 STARTUP_SECONDS = 60  # a new interpreter importing Pillow and libvips: well under 2 s
 _MEMORY_WORDS = ("out of memory", "memoryerror", "cannot allocate memory",
                  "memory allocation failed")
@@ -193,8 +194,6 @@ def worker_memory_mb(env=os.environ) -> int | None:
         return None
     return max(256, int(function_mb) - FUNCTION_PROCESS_MB)
 
-
-FUNCTION_PROCESS_MB = 320  # the handler's own process: Python, boto3, Powertools, a batch
 
 
 _shared: dict[int | None, RenderWorker] = {}

@@ -37,7 +37,7 @@ from .pipeline import Pipeline
 from .process import CACHE_FOREVER
 from .remove import remove_object
 from .uploads import put_original
-from .waiting import poll, wait_for_record
+from .waiting import is_for, poll, wait_for_record
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def run_smoke(run: SmokeRun) -> Iterator[Check]:
 
 
 def _rendered(record: dict | None, etag: str | None, timeout: float, seconds: float) -> Check:
-    if record is None or (record.get("source") or {}).get("etag") != etag:
+    if not is_for(record, etag):
         return Check("render", False,
                      f"no record after {timeout:g} s: are the triggers on "
                      "(imgproc triggers status) and is the function healthy (its logs)?")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws.clients import AwsSettings, client, error_code, http_status
-from ..errors import BadKey, FileTooLarge, TransientError
+from ..errors import BadKey, FileTooLarge, ImgprocError, TransientError
 from ..keys import MAX_KEY_BYTES, check_key
 from .base import ObjectInfo, StoredObject
 
@@ -54,8 +54,7 @@ class S3ObjectStore:
             if error_code(exc) == "PreconditionFailed" or http_status(exc) == 412:
                 raise TransientError(
                     f"s3://{self.name}/{key} changed between its HEAD and GET (the etag is no "
-                    "longer {etag}); it will be read again.".replace("{etag}", str(etag))
-                ) from exc
+                    f"longer {etag}); it will be read again.") from exc
             raise _transient("GET", self.name, key, exc) from exc
         if max_bytes is not None and len(data) > max_bytes:
             body.close()
@@ -144,9 +143,10 @@ def _is_missing(exc: Exception) -> bool:
     )
 
 
-def _transient(action: str, bucket: str, key: str, exc: Exception) -> TransientError:
+def _transient(action: str, bucket: str, key: str, exc: Exception) -> ImgprocError:
+    """What a failed call means: a retry, except a key S3 calls too long (the same every time)."""
     code = error_code(exc) or type(exc).__name__
-    if code == "KeyTooLongError":  # never retried: the same key is too long every time
-        raise BadKey(f"S3 refused the key {key[:80]!r}… ({len(key.encode())} bytes): over "
-                     f"its limit of {MAX_KEY_BYTES} bytes.") from exc
+    if code == "KeyTooLongError":
+        return BadKey(f"S3 refused the key {key[:80]!r}… ({len(key.encode())} bytes): over "
+                      f"its limit of {MAX_KEY_BYTES} bytes.")
     return TransientError(f"S3 {action} s3://{bucket}/{key} failed ({code}): {exc}.")
