@@ -9,7 +9,6 @@ the wrapper in node and the element's attributes are read back from the HTML.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -18,16 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.requirements import missing
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "react"
 
 
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (Debian: apt-get install nodejs npm)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{name} is not installed (Debian: apt-get install nodejs npm)")
     return path
 
 

@@ -33,13 +33,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def preview_cdn(stack, cors_origins: str = APP_ORIGIN):
-    """`imgproc preview` over the bucket, on http://localhost:PORT (not the tests' origin)."""
+def preview_cdn(stack, cors_origins: str = APP_ORIGIN, store: list[str] | None = None):
+    """`imgproc preview` over the bucket (or the `store` options given), on
+    http://localhost:PORT (not the tests' origin); yields its base URL once it answers."""
     port = free_port()
+    store = store or ["--bucket", BUCKET, "--table", TABLE, "--region", REGION,
+                      "--endpoint-url", stack.endpoint]
     process = subprocess.Popen(
-        [IMGPROC, "--bucket", BUCKET, "--table", TABLE, "--region", REGION,
-         "--endpoint-url", stack.endpoint, "preview", "--port", str(port),
-         "--cors-origins", cors_origins],
+        [IMGPROC, *store, "preview", "--port", str(port), "--cors-origins", cors_origins],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://localhost:{port}"
     try:
@@ -194,22 +195,9 @@ def test_upload_and_smoke_on_the_embedded_store(tmp_path):
     assert "COMPLETE uploads/cat.jpg" in uploaded.stdout
     assert (media / "processed/uploads/cat.jpg/webp-large.webp").is_file()
 
-    port = free_port()
-    preview = subprocess.Popen([*run, "preview", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://localhost:{port}/", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        smoke = subprocess.run([*run, "smoke", "--cdn-url", f"http://localhost:{port}",
-                                "--origin", APP_ORIGIN], capture_output=True, text=True,
-                               timeout=120)
-    finally:
-        preview.terminate()
-        preview.wait(timeout=10)
+    with preview_cdn(None, store=["--bucket", str(media)]) as cdn:
+        smoke = subprocess.run([*run, "smoke", "--cdn-url", cdn, "--origin", APP_ORIGIN],
+                               capture_output=True, text=True, timeout=120)
     assert smoke.returncode == 0, smoke.stdout + smoke.stderr
     assert smoke.stdout.count("pass ") == 3 + len(DEFAULT_VARIANTS) + 1
     assert sorted(p.name for p in (media / "uploads").iterdir()) == ["cat.jpg"]

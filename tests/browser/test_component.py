@@ -8,7 +8,6 @@ network errors or a timeout.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
@@ -21,6 +20,7 @@ from imgproc.core import Pipeline, process_object
 from imgproc.stores import DirectoryStore, SqliteRecordStore
 from imgproc.web.server import make_server
 from tests.support.images import plain_jpeg
+from tests.support.requirements import missing
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -31,10 +31,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
-        message = "Chromium is not installed (Debian: apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("Chromium is not installed (Debian: apt-get install chromium)")
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser

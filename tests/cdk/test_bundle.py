@@ -27,6 +27,7 @@ from PIL import Image
 
 from tests.support.contract import OUTPUT_FILES
 from tests.support.images import plain_jpeg
+from tests.support.requirements import missing
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = "3.13"  # the function's runtime (cdk: Runtime.PYTHON_3_13)
@@ -70,10 +71,7 @@ def python313() -> str:
 
     python = runtime_python(PYTHON)
     if python is None:
-        reason = f"no working python{PYTHON} (PATH or ~/.pyenv/versions) to run the bundle with"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(f"no working python{PYTHON} (PATH or ~/.pyenv/versions) to run the bundle with")
     return python
 
 
