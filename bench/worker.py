@@ -88,6 +88,7 @@ def render_mode(photo: Path, _scratch: Path, jpeg_effort: int | None = None
     from dataclasses import replace
 
     from imgproc.config import Config
+    from imgproc.formats import format_named
     from imgproc.render import render
 
     data, config = photo.read_bytes(), Config()
@@ -99,7 +100,8 @@ def render_mode(photo: Path, _scratch: Path, jpeg_effort: int | None = None
         rendition = render(data, config)
         if rendition.failures:
             raise SystemExit(f"render failed for some variants: {rendition.failures}")
-        outputs = {v.name: (v.extension, v.data) for v in rendition.variants}
+        outputs = {v.name: (format_named(v.format).extension, v.data)
+                   for v in rendition.variants}
         outputs["placeholder"] = ("jpg", _data_url_bytes(rendition.placeholder))
         return outputs
 
