@@ -1,18 +1,11 @@
-"""Turn the stored pixels upright, as the EXIF orientation says a viewer would show them."""
+"""Turn the stored pixels upright, as the EXIF orientation says a viewer would show them.
+
+libvips does it (`autorot`), lazily: the rotation happens as the resampler reads the pixels,
+so a rotated photo costs what an upright one of the same size does, never a full-size
+transposed copy of the decoded picture.
+"""
 
 from __future__ import annotations
-
-from PIL import Image
-
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 
 
 def oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
@@ -20,6 +13,12 @@ def oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (size[1], size[0]) if orientation >= 5 else size
 
 
-def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
-    method = _TRANSPOSE.get(orientation)
-    return image.transpose(method) if method is not None else image
+def upright(vimage, orientation: int):
+    """A libvips image of stored pixels, turned as EXIF `orientation` (1-8) says."""
+    if not 2 <= orientation <= 8:
+        return vimage
+    import pyvips
+
+    tagged = vimage.copy()
+    tagged.set_type(pyvips.GValue.gint_type, "orientation", orientation)
+    return tagged.autorot()

@@ -5,6 +5,8 @@ full-frame result when that is at least `CHAIN_RATIO` times its size, instead of
 decoded picture. Resampling 1200 → 400 reads a ninth of the pixels 2016 → 400 reads.
 
 The Lanczos work is libvips' (vips.resample): the same filter as Pillow's, five times faster.
+The picture arrives as stored; libvips turns it upright lazily, while resampling, so a rotated
+photo never costs a full-size transposed copy (orient.upright).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from PIL import Image
 
 from .colour import unchanged
 from .geometry import Plan, scale_box
+from .orient import oriented_size, upright
+from .subject import analysis_copy
 from .vips import resample, to_pillow, to_vips
 
 # While the remaining ratio stays at least this large, the integer part of a reduction is
@@ -29,20 +33,24 @@ PLACEHOLDER_SOURCE = 64
 
 
 class Resampler:
-    """Resamples one decoded picture (possibly shrunk on load) for many plans.
+    """Resamples one decoded picture (possibly shrunk on load, as stored) for many plans.
 
     `finish` (the deferred sRGB conversion) is applied to each result; chained sources are
-    kept unfinished so every pixel is converted exactly once.
+    kept unfinished so every pixel is converted exactly once. `orientation` is the EXIF
+    orientation of the stored pixels; every result is upright.
     """
 
     def __init__(self, image: Image.Image, full_size: tuple[int, int], plans: list[Plan],
-                 finish: Callable[[Image.Image], Image.Image] = unchanged):
+                 finish: Callable[[Image.Image], Image.Image] = unchanged,
+                 orientation: int = 1):
         self.full_size = full_size  # of the upright original; plans are in its pixels
         self.finish = finish
         self.mode = image.mode
         self._whole = (0.0, 0.0, float(full_size[0]), float(full_size[1]))
         # The decoded picture, handed to libvips once (its Pillow copy can then go).
-        self._decoded = to_vips(box_reduce(image, full_size, plans))
+        self._decoded = upright(to_vips(box_reduce(image, full_size, plans, orientation)),
+                                orientation)
+        self._analysis = None
         # (scale, unfinished libvips copy, finished picture) of every full-frame result
         self._full_frames: list[tuple[float, object, Image.Image]] = []
 
@@ -70,6 +78,16 @@ class Resampler:
         self._full_frames = [min(self._full_frames, key=lambda item: item[0])]
         self._decoded = None
 
+    def analysis(self):
+        """A small upright copy for finding the subject (render.subject), made once: from the
+        smallest full-frame result when there is one (a few hundred pixels to read), else
+        from the decoded picture."""
+        if self._analysis is None:
+            frames = [(scale, raw) for scale, raw, _ in self._full_frames]
+            source = min(frames, key=lambda item: item[0])[1] if frames else self._decoded
+            self._analysis = analysis_copy(source)
+        return self._analysis
+
     def smallest(self) -> Image.Image:
         """The smallest full-frame result (for placeholders); call after `release`."""
         return self._full_frames[0][2]
@@ -80,13 +98,16 @@ class Resampler:
         return min(candidates, key=lambda item: item[0])[1] if candidates else self._decoded
 
 
-def box_reduce(image: Image.Image, full_size: tuple[int, int], plans: list[Plan]) -> Image.Image:
+def box_reduce(image: Image.Image, full_size: tuple[int, int], plans: list[Plan],
+               orientation: int = 1) -> Image.Image:
     """Shrink by the integer factor every plan allows with `REDUCING_GAP` to spare (box filter).
 
     What Pillow's own `reducing_gap` does, done once up front: a 100 MP PNG is quartered
-    before its pixels are copied for libvips, which bounds the copy's memory.
+    before its pixels are copied for libvips, which bounds the copy's memory. `image` is as
+    stored (`orientation`); the plans are upright.
     """
-    fx, fy = image.width / full_size[0], image.height / full_size[1]
+    width, height = oriented_size(image.size, orientation)
+    fx, fy = width / full_size[0], height / full_size[1]
     ratios = [min((p.box[2] - p.box[0]) * fx / p.size[0], (p.box[3] - p.box[1]) * fy / p.size[1])
               for p in plans]
     factor = math.floor(min(ratios, default=1.0) / REDUCING_GAP)
