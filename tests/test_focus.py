@@ -29,8 +29,10 @@ from tests.support.images import (
 from tests.support.pixels import close, colour_at
 from tests.test_cli import run, stored_record
 
+DEFAULT = Config()
 
-def thumbnail_of(data: bytes, config: Config = Config(), focus=None) -> Image.Image:
+
+def thumbnail_of(data: bytes, config: Config = DEFAULT, focus=None) -> Image.Image:
     rendition = render(data, config, focus=focus)
     thumb = next(v for v in rendition.variants if v.name == "thumbnail")
     return Image.open(io.BytesIO(thumb.data))
