@@ -90,7 +90,7 @@ def _render(data: bytes, config: Config, time_budget: float,
     deadline.check("decoding")
     image = to_working_mode(image, icc_profile)
     resampler = Resampler(image, (width, height), plans, finish=srgb_converter(image, icc_profile),
-                          orientation=orientation)
+                          orientation=orientation)  # as stored: only results are turned upright
     del image  # the resampler owns the decoded picture now, and lets it go before encoding
     variants, failures, focal = render_variants(resampler, plans, config.background, deadline,
                                                 focus)

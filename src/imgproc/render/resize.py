@@ -5,8 +5,8 @@ full-frame result when that is at least `CHAIN_RATIO` times its size, instead of
 decoded picture. Resampling 1200 → 400 reads a ninth of the pixels 2016 → 400 reads.
 
 The Lanczos work is libvips' (vips.resample): the same filter as Pillow's, five times faster.
-The picture arrives as stored; libvips turns it upright lazily, while resampling, so a rotated
-photo never costs a full-size transposed copy (orient.upright).
+The picture is resampled as stored and only the results are turned upright, so a rotated photo
+never costs a full-size transposed copy (orient).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from PIL import Image
 
 from .colour import unchanged
 from .geometry import Plan, scale_box
-from .orient import oriented_size, upright
+from .orient import oriented_size, stored_box, upright
 from .subject import analysis_copy
 from .vips import resample, to_pillow, to_vips
 
@@ -44,24 +44,28 @@ class Resampler:
                  finish: Callable[[Image.Image], Image.Image] = unchanged,
                  orientation: int = 1):
         self.full_size = full_size  # of the upright original; plans are in its pixels
+        self.orientation = orientation
+        self._stored_size = oriented_size(full_size, orientation)
         self.finish = finish
-        self.mode = image.mode
         self._whole = (0.0, 0.0, float(full_size[0]), float(full_size[1]))
-        # The decoded picture, handed to libvips once (its Pillow copy can then go).
-        self._decoded = upright(to_vips(box_reduce(image, full_size, plans, orientation)),
-                                orientation)
+        self.mode = image.mode
+        # The decoded picture as stored, handed to libvips once (its Pillow copy can then go).
+        self._decoded = to_vips(box_reduce(image, full_size, plans, orientation))
         self._analysis = None
-        # (scale, unfinished libvips copy, finished picture) of every full-frame result
+        # (scale, unfinished libvips copy as stored, finished upright picture) of every
+        # full-frame result
         self._full_frames: list[tuple[float, object, Image.Image]] = []
 
     def resize(self, plan: Plan) -> Image.Image:
         source = self._source_for(plan)
-        box = scale_box(plan.box, self.full_size, (source.width, source.height))
-        if plan.size == (source.width, source.height) and box == (0, 0, *plan.size):
+        box = scale_box(stored_box(plan.box, self.full_size, self.orientation),
+                        self._stored_size, (source.width, source.height))
+        size = oriented_size(plan.size, self.orientation)
+        if size == (source.width, source.height) and box == (0, 0, *size):
             raw = source
         else:
-            raw = resample(source, plan.size, box, REDUCING_GAP).copy_memory()
-        finished = self.finish(to_pillow(raw, self.mode))
+            raw = resample(source, size, box, REDUCING_GAP).copy_memory()
+        finished = self._finished(raw)
         if plan.box == self._whole:
             self._full_frames.append((plan.size[0] / self.full_size[0], raw, finished))
         return finished
@@ -70,11 +74,11 @@ class Resampler:
         """Drop the decoded picture and chain sources; keep only what `smallest` returns."""
         if not self._full_frames:  # only crops were made: a small whole picture for placeholders
             scale = min(1.0, PLACEHOLDER_SOURCE / max(self.full_size))
-            size = (max(1, round(self.full_size[0] * scale)),
-                    max(1, round(self.full_size[1] * scale)))
+            size = (max(1, round(self._stored_size[0] * scale)),
+                    max(1, round(self._stored_size[1] * scale)))
             whole = (0, 0, self._decoded.width, self._decoded.height)
             raw = resample(self._decoded, size, whole, REDUCING_GAP).copy_memory()
-            self._full_frames.append((scale, raw, self.finish(to_pillow(raw, self.mode))))
+            self._full_frames.append((scale, raw, self._finished(raw)))
         self._full_frames = [min(self._full_frames, key=lambda item: item[0])]
         self._decoded = None
 
@@ -85,8 +89,12 @@ class Resampler:
         if self._analysis is None:
             frames = [(scale, raw) for scale, raw, _ in self._full_frames]
             source = min(frames, key=lambda item: item[0])[1] if frames else self._decoded
-            self._analysis = analysis_copy(source)
+            self._analysis = analysis_copy(upright(source, self.orientation))
         return self._analysis
+
+    def _finished(self, raw) -> Image.Image:
+        """A result as stored, upright and in sRGB."""
+        return self.finish(to_pillow(upright(raw, self.orientation), self.mode))
 
     def smallest(self) -> Image.Image:
         """The smallest full-frame result (for placeholders); call after `release`."""
