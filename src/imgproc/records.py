@@ -66,6 +66,13 @@ class VariantError(TypedDict):
     error: str
 
 
+class WithheldVariant(TypedDict):
+    """A variant made but not published: not smaller than its keep_if_smaller_than sibling."""
+
+    name: str
+    reason: str
+
+
 class ImageRecord(TypedDict):
     id: str
     type: str
@@ -84,6 +91,7 @@ class ImageRecord(TypedDict):
     thumbhash: str | None
     dominantColor: str | None
     variantErrors: NotRequired[list[VariantError]]
+    withheldVariants: NotRequired[list[WithheldVariant]]
     error: NotRequired[str]
     errorType: NotRequired[str]
 
@@ -180,7 +188,8 @@ def image_record(
     duration_ms: int,
     processed_at: str,
 ) -> ImageRecord:
-    """A rendered original: PARTIAL when some variants failed, else COMPLETE."""
+    """A rendered original: PARTIAL when some variants failed, else COMPLETE (a withheld
+    variant is not a failure)."""
     record: ImageRecord = {
         "id": key,
         "type": RecordType.IMAGE,
@@ -202,6 +211,10 @@ def image_record(
     if rendition.failures:
         record["variantErrors"] = [
             {"name": name, "error": error} for name, error in rendition.failures.items()
+        ]
+    if rendition.withheld:
+        record["withheldVariants"] = [
+            {"name": name, "reason": reason} for name, reason in rendition.withheld.items()
         ]
     return record
 

@@ -17,6 +17,7 @@ from .decode import decode, open_image
 from .encode import encode
 from .flatten import flatten
 from .geometry import Plan, decode_scale, plan_variant
+from .keep import withhold
 from .limits import Deadline, check_bytes, check_pixels
 from .metadata import exif_subset, icc_profile_of, orientation_of, read_exif
 from .orient import apply_orientation, oriented_size
@@ -39,7 +40,8 @@ class RenderedVariant:
 
 @dataclass
 class Rendition:
-    """Everything a record needs from the pixels; `failures`: variants that could not be made."""
+    """Everything a record needs from the pixels; `failures`: variants that could not be made;
+    `withheld`: variants made but not worth publishing (render/keep.py), with the reason."""
 
     format: str
     width: int  # as displayed, after orientation
@@ -50,6 +52,7 @@ class Rendition:
     dominant_color: str
     variants: list[RenderedVariant] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    withheld: dict[str, str] = field(default_factory=dict)
 
 
 def render(data: bytes, config: Config, time_budget: float | None = None) -> Rendition:
@@ -86,6 +89,7 @@ def _render(data: bytes, config: Config, time_budget: float) -> Rendition:
     resampler = Resampler(image, (width, height), plans, finish=srgb_converter(image, icc_profile))
     del image  # the resampler owns the decoded picture now, and lets it go before encoding
     variants, failures = render_variants(resampler, plans, config.background, deadline)
+    variants, withheld = withhold(variants, config)
     small = resampler.smallest()  # placeholders need few pixels: use the smallest made
     return Rendition(
         format=fmt,
@@ -97,6 +101,7 @@ def _render(data: bytes, config: Config, time_budget: float) -> Rendition:
         dominant_color=dominant_colour(small, config.background),
         variants=variants,
         failures=failures,
+        withheld=withheld,
     )
 
 
