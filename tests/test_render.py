@@ -22,6 +22,7 @@ from tests.support.images import (
     jpeg_with_orientation,
     open_bytes,
     palette_trns_png,
+    photo_like,
     png16,
     tagged,
     transparent_png,
@@ -224,18 +225,6 @@ def test_garbage_icc_profile_is_ignored():
 
 
 # --- encoding ------------------------------------------------------------------------------
-
-
-def photo_like(width: int = 1600, height: int = 1200) -> Image.Image:
-    """Smooth blobs, gradients and fine grain: what JPEG encoders are tuned for."""
-    channels = []
-    for turn in range(3):
-        blobs = Image.effect_noise((width // 16, height // 16), 64).resize(
-            (width, height), Image.Resampling.BICUBIC)
-        grain = Image.effect_noise((width, height), 24).filter(ImageFilter.GaussianBlur(1))
-        gradient = Image.linear_gradient("L").resize((width, height)).rotate(90 * turn)
-        channels.append(Image.blend(Image.blend(blobs, gradient, 0.4), grain, 0.3))
-    return Image.merge("RGB", channels)
 
 
 def mean_error(image: Image.Image, original: Image.Image) -> float:

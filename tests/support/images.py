@@ -6,7 +6,7 @@ import io
 import struct
 import zlib
 
-from PIL import Image
+from PIL import Image, ImageFilter
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 
@@ -141,3 +141,15 @@ def open_bytes(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def photo_like(width: int = 1600, height: int = 1200) -> Image.Image:
+    """Smooth blobs, gradients and fine grain: what JPEG encoders are tuned for."""
+    channels = []
+    for turn in range(3):
+        blobs = Image.effect_noise((width // 16, height // 16), 64).resize(
+            (width, height), Image.Resampling.BICUBIC)
+        grain = Image.effect_noise((width, height), 24).filter(ImageFilter.GaussianBlur(1))
+        gradient = Image.linear_gradient("L").resize((width, height)).rotate(90 * turn)
+        channels.append(Image.blend(Image.blend(blobs, gradient, 0.4), grain, 0.3))
+    return Image.merge("RGB", channels)
