@@ -6,22 +6,29 @@ For each photo, imgproc renders once and the exact pixels it hands each encoder 
 Each JPEG and WebP variant is then encoded again with every candidate below, and compared with
 what sharp 0.33.2 (bench/reference) publishes for the same variant: bytes as a ratio to
 sharp's, SSIM against the lossless truth (bench/truth.py) as a difference from sharp's, and
-encode CPU ms. A candidate meets the bytes target only where its total is ≤ 1.00× with no
-variant's SSIM below sharp's.
+encode CPU ms. AVIF candidates encode the WebP variants' pixels at the AVIF example's
+qualities (examples/config/avif.toml) and are compared with sharp's WebP of the same size.
+
+Read bytes and SSIM together: near these qualities 0.0001 of SSIM costs about 0.5 % of bytes,
+so a candidate that is 3 % smaller at −0.0006 is no better on the curve.
 
 JPEG candidates:
-- `turbo` (imgproc's default, effort 0-4): libjpeg-turbo in Pillow (Annex K tables,
+- `turbo` (imgproc's encoder before jpegli): libjpeg-turbo in Pillow (Annex K tables,
   progressive, optimal Huffman), at the variant's quality.
 - `robidoux`: the same encoder with mozjpeg's default quantisation tables (table 3, by
-  N. Robidoux, for luma and chroma), scaled by quality as libjpeg scales tables; what sharp's
-  `mozjpeg: true` uses, without mozjpeg's trellis quantisation.
-- `mozjpeg trellis` (imgproc at effort 5): mozjpeg through libvips with trellis
-  quantisation, overshoot deringing and table 3.
-- `mozjpeg trellis + scans` (effort 6): the same plus the progressive scan search; exactly
-  sharp's `mozjpeg: true`.
-- `jpegli`: Google's jpegli through the `pyjpegli` wheel, when it is installed (it is not a
-  dependency: it offers no subsampling or progressive control).
-WebP candidates: libwebp `method` 2, 3 and 4 (imgproc and sharp use 4).
+  N. Robidoux), without mozjpeg's trellis quantisation.
+- `jpegli baseline` (imgproc at effort 0-3): Google's jpegli through `pyjpegli`, 4:2:0; the
+  binding writes baseline JPEG with the standard Huffman tables.
+- `jpegli progressive` (imgproc's default, effort 4-6): the same, then made progressive with
+  optimal Huffman tables by mozjpeg's lossless transcoder (`mozjpeg-lossless-optimization`).
+- `mozjpeg trellis` and `mozjpeg trellis + scans`: mozjpeg through libvips with trellis
+  quantisation, overshoot deringing and table 3, the second with the progressive scan
+  search: exactly sharp's `mozjpeg: true` (imgproc's effort 5 and 6 before jpegli).
+WebP candidates: libwebp `method` 3 to 6 through Pillow (imgproc and sharp use 4), and through
+libvips: `smart_subsample` (sharp YUV), `smart_deblock`, `preset = photo`.
+AVIF candidates: libaom through Pillow at speed 9 tuned for SSIM (imgproc's AVIF at effort 1),
+speed 9 with libaom's default PSNR tuning, speed 8 tuned for SSIM, and libvips' heifsave at
+effort 0.
 """
 
 from __future__ import annotations
@@ -43,8 +50,13 @@ from ssim import ssim
 from truth import truth_variants
 
 import imgproc.render.pipeline as pipeline
-from imgproc.config import Config
-from imgproc.render.vips import encode_jpeg
+from imgproc.config import Config, load_config
+from imgproc.render.encode import encode
+from imgproc.render.vips import to_vips
+
+AVIF_QUALITY = {v.keep_if_smaller_than: v.quality for v in load_config(
+    Path(__file__).resolve().parents[1] / "examples" / "config" / "avif.toml", env={}).variants
+    if v.format == "avif"}  # {the WebP variant each AVIF stands beside: its quality}
 
 # mozjpeg's jcparam.c, quant table 3 (natural order); mozjpeg uses it for chroma too
 ROBIDOUX = (
@@ -73,58 +85,78 @@ def _robidoux(image: Image.Image, quality: int) -> bytes:
     return _pillow_jpeg(image, quality, qtables=[table, table])
 
 
-def _jpegli() -> Callable[[Image.Image, int], bytes] | None:
-    try:
-        import pyjpegli
-    except ImportError:
-        return None
-    return lambda image, quality: pyjpegli.encode(
-        image.convert("RGB").tobytes(), image.width, image.height, quality=quality)
+def _jpegli(image: Image.Image, quality: int) -> bytes:
+    import pyjpegli
+
+    return pyjpegli.encode(image.convert("RGB").tobytes(), image.width, image.height,
+                           quality=quality)
 
 
-def _made_progressive(encode: Callable[[Image.Image, int], bytes]
-                      ) -> Callable[[Image.Image, int], bytes] | None:
-    """`encode`, then mozjpeg's lossless scan optimisation (progressive, same pixels)."""
-    try:
-        import mozjpeg_lossless_optimization
-    except ImportError:
-        return None
-    return lambda image, quality: mozjpeg_lossless_optimization.optimize(encode(image, quality))
+def _jpegli_progressive(image: Image.Image, quality: int) -> bytes:
+    return encode(image, "jpeg", quality, effort=4)  # imgproc's own default path
+
+
+def _mozjpeg(scans: bool) -> Callable[[Image.Image, int], bytes]:
+    def encode_mozjpeg(image: Image.Image, quality: int) -> bytes:
+        return to_vips(image).jpegsave_buffer(
+            Q=quality, interlace=True, optimize_coding=True, subsample_mode="on",
+            trellis_quant=True, overshoot_deringing=True, quant_table=3, optimize_scans=scans,
+            keep=0)
+    return encode_mozjpeg
 
 
 def _webp(method: int) -> Callable[[Image.Image, int], bytes]:
-    def encode(image: Image.Image, quality: int) -> bytes:
+    def encode_webp(image: Image.Image, quality: int) -> bytes:
         out = io.BytesIO()
         image.save(out, "WEBP", quality=quality, method=method)
         return out.getvalue()
-    return encode
+    return encode_webp
+
+
+def _vips_webp(**options) -> Callable[[Image.Image, int], bytes]:
+    return lambda image, quality: to_vips(image).webpsave_buffer(Q=quality, effort=4, keep=0,
+                                                                **options)
+
+
+def _avif(speed: int, tune: str | None) -> Callable[[Image.Image, int], bytes]:
+    def encode_avif(image: Image.Image, quality: int) -> bytes:
+        out = io.BytesIO()
+        image.save(out, "AVIF", quality=quality, speed=speed, max_threads=1, icc_profile=b"",
+                   advanced={"tune": tune} if tune else None)
+        return out.getvalue()
+    return encode_avif
 
 
 def candidates() -> dict[str, dict[str, Callable[[Image.Image, int], bytes]]]:
-    jpeg = {"turbo": _pillow_jpeg, "robidoux": _robidoux,
-            "mozjpeg trellis": lambda image, quality: encode_jpeg(image, quality, 5),
-            "mozjpeg trellis + scans": lambda image, quality: encode_jpeg(image, quality, 6)}
-    if jpegli := _jpegli():
-        jpeg["jpegli"] = jpegli
-        if progressive := _made_progressive(jpegli):
-            jpeg["jpegli + mozjpeg scans"] = progressive
-    return {"jpeg": jpeg, "webp": {f"method {m}": _webp(m) for m in (4, 3, 2)}}
+    return {
+        "jpeg": {"turbo": _pillow_jpeg, "robidoux": _robidoux, "jpegli baseline": _jpegli,
+                 "jpegli progressive": _jpegli_progressive,
+                 "mozjpeg trellis": _mozjpeg(False), "mozjpeg trellis + scans": _mozjpeg(True)},
+        "webp": {**{f"method {m}": _webp(m) for m in (4, 3, 5, 6)},
+                 "smart_subsample": _vips_webp(smart_subsample=True),
+                 "smart_deblock": _vips_webp(smart_deblock=True),
+                 "preset photo": _vips_webp(preset="photo")},
+        "avif": {"speed 9, tune ssim": _avif(9, "ssim"), "speed 9, tune psnr": _avif(9, None),
+                 "speed 8, tune ssim": _avif(8, "ssim"),
+                 "libvips heifsave effort 0": lambda image, quality: to_vips(image)
+                 .heifsave_buffer(Q=quality, compression="av1", effort=0, keep=0)},
+    }
 
 
 def encoder_inputs(data: bytes) -> dict[str, tuple[str, int, Image.Image]]:
     """{variant: (format, quality, pixels)}: exactly what imgproc's render encodes."""
     seen: list[tuple[Image.Image, str, int]] = []
-    encode = pipeline.encode
+    original = pipeline.encode
 
     def keep(image: Image.Image, fmt: str, quality: int, effort: int = 4) -> bytes:
         seen.append((image.copy(), fmt, quality))
-        return encode(image, fmt, quality, effort)
+        return original(image, fmt, quality, effort)
 
     pipeline.encode = keep  # render's own steps, with the encoder's input kept aside
     try:
         rendition = pipeline.render(data, Config())
     finally:
-        pipeline.encode = encode
+        pipeline.encode = original
     names = {(v.width, v.height, v.format): v.name for v in rendition.variants}
     return {names[(*image.size, fmt)]: (fmt, quality, image) for image, fmt, quality in seen}
 
@@ -143,15 +175,19 @@ def measure_photo(photo: Path, scratch: Path) -> list[dict]:
         if ideal.size != sharp_pixels.size:
             ideal = ideal.resize(sharp_pixels.size, Image.Resampling.LANCZOS)
         sharp_ssim = ssim(sharp_pixels, ideal)
-        for label, encode in candidates()[fmt].items():
+        tried = [(fmt, label, encoder, quality) for label, encoder in candidates()[fmt].items()]
+        if name in AVIF_QUALITY:
+            tried += [("avif", label, encoder, AVIF_QUALITY[name])
+                      for label, encoder in candidates()["avif"].items()]
+        for kind, label, encoder, at in tried:
             started = time.process_time()
-            data = encode(pixels, quality)
+            data = encoder(pixels, at)
             cpu_ms = (time.process_time() - started) * 1000
             with Image.open(io.BytesIO(data)) as opened:
                 made = opened.convert("RGB")
             if made.size != ideal.size:
                 made = made.resize(ideal.size, Image.Resampling.LANCZOS)
-            rows.append({"photo": photo.name, "variant": name, "format": fmt,
+            rows.append({"photo": photo.name, "variant": name, "format": kind,
                          "candidate": label, "bytes": len(data),
                          "sharp_bytes": sharp_file.stat().st_size, "cpu_ms": cpu_ms,
                          "ssim_delta": ssim(made, ideal) - sharp_ssim})
@@ -174,7 +210,7 @@ def show(rows: list[dict]) -> None:
                    "encode ms per image"):
         summary.add_column(column, justify="left" if column in ("format",
                                                                  "candidate") else "right")
-    for fmt in ("jpeg", "webp"):
+    for fmt in ("jpeg", "webp", "avif"):
         for label in dict.fromkeys(r["candidate"] for r in rows if r["format"] == fmt):
             mine = [r for r in rows if r["format"] == fmt and r["candidate"] == label]
             photos = dict.fromkeys(r["photo"] for r in mine)
@@ -187,7 +223,7 @@ def show(rows: list[dict]) -> None:
     console.print(summary)
     target = Table(title="Against the bytes target: each JPEG candidate with WebP method 4")
     for column in ("JPEG candidate", "JPEG+WebP bytes × (median)", "lowest median ΔSSIM",
-                   "meets ≤ 1.00× at SSIM ≥ sharp's"):
+                   "meets ≤ 0.90× at SSIM ≥ sharp's"):
         target.add_column(column, justify="left" if column == "JPEG candidate" else "right")
     photos = list(dict.fromkeys(r["photo"] for r in rows))
     for label in dict.fromkeys(r["candidate"] for r in rows if r["format"] == "jpeg"):
@@ -199,7 +235,7 @@ def show(rows: list[dict]) -> None:
                     for name in dict.fromkeys(r["variant"] for r in chosen))
         ratio = statistics.median(ratios)
         target.add_row(label, f"{ratio:.3f}", f"{worst:+.4f}",
-                       "yes" if ratio <= 1.0 and worst >= 0 else "no")
+                       "yes" if ratio <= 0.90 and worst >= 0 else "no")
     console.print(target)
 
 

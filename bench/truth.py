@@ -11,11 +11,12 @@ implementation that sharpens, and the per-variant difference is what the bench c
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
-from imgproc.config import DEFAULT_VARIANTS
+from imgproc.config import DEFAULT_VARIANTS, Variant
 from imgproc.render.geometry import plan_variant
 
 Image.MAX_IMAGE_PIXELS = None  # the 100 MP check image is at the pixel limit on purpose
@@ -24,13 +25,14 @@ _SRGB = ImageCms.createProfile("sRGB")
 _PROFILE_MODES = {"RGB ": ("RGB",), "GRAY": ("L",), "CMYK": ("CMYK",)}
 
 
-def truth_variants(path: Path) -> dict[str, Image.Image]:
+def truth_variants(path: Path, variants: Iterable[Variant] = DEFAULT_VARIANTS
+                   ) -> dict[str, Image.Image]:
     """{variant name: the ideal RGB picture for that variant}."""
     upright = upright_srgb(path)
     width, height = upright.size
     resampled: dict[tuple, Image.Image] = {}
     out = {}
-    for variant in DEFAULT_VARIANTS:
+    for variant in variants:
         plan = plan_variant(variant, width, height)
         key = (plan.box, plan.size)
         if key not in resampled:

@@ -1,17 +1,18 @@
 """One implementation on one photo, in a process of its own, so peak RSS belongs to that pair.
 
-    python bench/worker.py {render,mozjpeg,process,naive} PHOTO [--runs 5] [--out DIR]
+    python bench/worker.py {render,baseline,avif,process,naive} PHOTO [--runs 5] [--out DIR]
 
 Prints one JSON line shaped like bench/reference/reference.js's: first_ms, wall_ms[],
 cpu_ms[] (process CPU time, all threads), peak_rss_mb (the whole process, interpreter and
 imports included, as Node's maxRSS includes V8), bytes{variant}; and writes the last run's
-variants to DIR as `{name}.jpg|webp` (plus placeholder.jpg) for bench/run.py to score.
+variants to DIR as `{name}.jpg|webp|avif` (plus placeholder.jpg) for bench/run.py to score.
 
 Modes:
 - render: `imgproc.render.render(data, Config())`, the bytes-in, variants-out core.
-- mozjpeg: the same with every JPEG variant at `effort = 6` (mozjpeg's trellis quantisation
-  and scan search instead of libjpeg-turbo, exactly sharp's `mozjpeg: true`): the
-  smaller-files setting, priced in time.
+- baseline: the same with every JPEG variant at `effort = 3`: jpegli's baseline output, without
+  the lossless progressive step of the default (effort 4): what that step costs and saves.
+- avif: the same with examples/config/avif.toml, the six default variants plus an AVIF beside
+  each WebP, published only where at least 10 % smaller (a withheld AVIF writes no file).
 - process: the full `process_object` on the embedded store (a DirectoryStore and a
   SqliteRecordStore in a temporary directory), the photo uploaded under uploads/, force=True
   so every run does all the work: read, render, six writes, manifest and records.
@@ -34,7 +35,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-MODES = ("render", "mozjpeg", "process", "naive")
+MODES = ("render", "baseline", "avif", "process", "naive")
+AVIF_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "config" / "avif.toml"
 
 
 def main() -> None:
@@ -45,8 +47,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = time.perf_counter()
-    run_once = {"render": render_mode, "mozjpeg": mozjpeg_mode, "process": process_mode,
-                "naive": naive_mode}[args.mode]
+    run_once = {"render": render_mode, "baseline": baseline_mode, "avif": avif_mode,
+                "process": process_mode, "naive": naive_mode}[args.mode]
     with tempfile.TemporaryDirectory(prefix="imgproc-bench-") as scratch:
         job = run_once(args.photo, Path(scratch))  # imports and setup, outside the clock
         setup_ms = (time.perf_counter() - started) * 1000
@@ -83,18 +85,12 @@ def write_outputs(outputs: dict[str, tuple[str, bytes]], directory: Path) -> Non
         (directory / f"{name}.{extension}").write_bytes(data)
 
 
-def render_mode(photo: Path, _scratch: Path, jpeg_effort: int | None = None
-                ) -> Callable[[], dict]:
-    from dataclasses import replace
-
+def render_mode(photo: Path, _scratch: Path, config=None) -> Callable[[], dict]:
     from imgproc.config import Config
     from imgproc.formats import format_named
     from imgproc.render import render
 
-    data, config = photo.read_bytes(), Config()
-    if jpeg_effort is not None:
-        config = replace(config, variants=tuple(
-            replace(v, effort=jpeg_effort) if v.format == "jpeg" else v for v in config.variants))
+    data, config = photo.read_bytes(), config or Config()
 
     def job() -> dict[str, tuple[str, bytes]]:
         rendition = render(data, config)
@@ -108,8 +104,21 @@ def render_mode(photo: Path, _scratch: Path, jpeg_effort: int | None = None
     return job
 
 
-def mozjpeg_mode(photo: Path, scratch: Path) -> Callable[[], dict]:
-    return render_mode(photo, scratch, jpeg_effort=6)
+def baseline_mode(photo: Path, scratch: Path) -> Callable[[], dict]:
+    from dataclasses import replace
+
+    from imgproc.config import Config
+
+    config = Config()
+    config = replace(config, variants=tuple(
+        replace(v, effort=3) if v.format == "jpeg" else v for v in config.variants))
+    return render_mode(photo, scratch, config)
+
+
+def avif_mode(photo: Path, scratch: Path) -> Callable[[], dict]:
+    from imgproc.config import load_config
+
+    return render_mode(photo, scratch, load_config(AVIF_CONFIG, env={}))
 
 
 def process_mode(photo: Path, scratch: Path) -> Callable[[], dict]:

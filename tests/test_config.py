@@ -69,6 +69,20 @@ def test_environment_overrides_max_image_size(tmp_path):
          ["variant 'x'", "effort", "between 0 and 6", "9"]),
         ('output_prefix = "uploads/"\n', ["input_prefix", "output_prefix"]),
         ("this is = not toml", ["not valid TOML"]),
+        ('[[variant]]\nname = "webp"\nwidth = 800\nformat = "webp"\n'
+         '[[variant]]\nname = "avif"\nwidth = 800\nformat = "avif"\n'
+         'keep_if_smaller_than = "wepb"\n',
+         ["variant 'avif'", "keep_if_smaller_than", "a variant of this config (webp)",
+          "'wepb'"]),
+        ('[[variant]]\nname = "avif"\nwidth = 800\nkeep_if_smaller_than = "avif"\n',
+         ["variant 'avif'", "keep_if_smaller_than", "another variant", "'avif'"]),
+        ('[[variant]]\nname = "a"\nwidth = 8\nkeep_if_smaller_than = "b"\n'
+         '[[variant]]\nname = "b"\nwidth = 8\nkeep_if_smaller_than = "c"\n'
+         '[[variant]]\nname = "c"\nwidth = 8\nkeep_if_smaller_than = "a"\n',
+         ["variant 'a'", "keep_if_smaller_than", "cycle a → b → c → a"]),
+        ('[[variant]]\nname = "a"\nwidth = 8\nkeep_if_smaller_than = 3\n',
+         ["variant 'a'", "keep_if_smaller_than", "another variant", "3 (int)"]),
+        ('keep_margin = 10\n', ["keep_margin", "fraction", "0.1 for 10 %", "10 (int)"]),
     ],
 )
 def test_invalid_config_names_the_problem(tmp_path, toml, words):
@@ -124,3 +138,19 @@ def test_config_hash_is_stable_and_tracks_rendering_changes(tmp_path):
     assert load_config(path, env={}).config_hash != Config().config_hash
     # limits decide what is accepted, not what comes out: same hash
     assert Config(max_image_size=1).config_hash == Config().config_hash
+
+
+def test_keep_if_smaller_than_and_keep_margin_are_read_and_hashed(tmp_path):
+    path = tmp_path / "imgproc.toml"
+    body = ('[[variant]]\nname = "webp-medium"\nwidth = 800\nformat = "webp"\n'
+            '[[variant]]\nname = "avif-medium"\nwidth = 800\nformat = "avif"\n'
+            'keep_if_smaller_than = "webp-medium"\n')
+    path.write_text(body)
+    config = load_config(path, env={})
+    assert config.variant("avif-medium").keep_if_smaller_than == "webp-medium"
+    assert config.keep_margin == 0.10  # the default
+    path.write_text("keep_margin = 0.25\n" + body)
+    wider = load_config(path, env={})
+    assert wider.keep_margin == 0.25 and wider.config_hash != config.config_hash
+    # a margin no variant uses changes nothing that is rendered: same hash
+    assert replace(Config(), keep_margin=0.3).config_hash == Config().config_hash

@@ -6,7 +6,7 @@ import base64
 import io
 
 import pytest
-from PIL import Image, ImageChops, ImageCms, ImageFilter, ImageStat
+from PIL import Image, ImageChops, ImageCms, ImageFilter, ImageStat, JpegImagePlugin
 
 from imgproc.config import Config, Variant
 from imgproc.render import render
@@ -22,6 +22,7 @@ from tests.support.images import (
     jpeg_with_orientation,
     open_bytes,
     palette_trns_png,
+    photo_like,
     png16,
     tagged,
     transparent_png,
@@ -228,37 +229,95 @@ def test_garbage_icc_profile_is_ignored():
 # --- encoding ------------------------------------------------------------------------------
 
 
-def photo_like(width: int = 1600, height: int = 1200) -> Image.Image:
-    """Smooth blobs, gradients and fine grain: what JPEG encoders are tuned for."""
-    channels = []
-    for turn in range(3):
-        blobs = Image.effect_noise((width // 16, height // 16), 64).resize(
-            (width, height), Image.Resampling.BICUBIC)
-        grain = Image.effect_noise((width, height), 24).filter(ImageFilter.GaussianBlur(1))
-        gradient = Image.linear_gradient("L").resize((width, height)).rotate(90 * turn)
-        channels.append(Image.blend(Image.blend(blobs, gradient, 0.4), grain, 0.3))
-    return Image.merge("RGB", channels)
+def mean_error(image: Image.Image, original: Image.Image) -> float:
+    truth = original.resize(image.size, Image.Resampling.LANCZOS)
+    return sum(ImageStat.Stat(ImageChops.difference(image.convert("RGB"), truth)).mean) / 3
 
 
-def test_jpeg_effort_5_is_smaller_at_equal_fidelity_and_both_are_progressive():
-    # effort 5 is mozjpeg with trellis quantisation; 4 (the default) is libjpeg-turbo
+def large_jpeg(data: bytes, quality: int = 90, effort: int = 4) -> bytes:
+    variant = Variant("large", 1200, quality=quality, sharpen=False, effort=effort)
+    return render(data, Config(variants=(variant,))).variants[0].data
+
+
+def test_default_jpeg_is_progressive_and_smaller_than_baseline_for_the_same_pixels():
+    # effort 4 (the default) is jpegli made progressive losslessly; below 4, jpegli's baseline
+    data = encode(photo_like(), "PNG")
+    progressive, baseline = large_jpeg(data, effort=4), large_jpeg(data, effort=3)
+    assert len(progressive) < 0.97 * len(baseline)
+    shown, fast = open_bytes(progressive), open_bytes(baseline)
+    assert shown.info.get("progressive") and not fast.info.get("progressive")
+    assert ImageChops.difference(shown.convert("RGB"), fast.convert("RGB")).getbbox() is None
+    for image in (shown, fast):
+        assert "icc_profile" not in image.info and not image.getexif()
+        assert JpegImagePlugin.get_sampling(image) == 2  # 4:2:0, as the contract says
+
+
+def test_default_jpeg_is_as_faithful_as_libjpeg_turbo_in_fewer_bytes():
+    # what `quality` meant before jpegli: libjpeg-turbo's picture at the same number
     original = photo_like()
     data = encode(original, "PNG")
+    made = large_jpeg(data, quality=85)
+    pixels = original.resize((1200, 900), Image.Resampling.LANCZOS)
+    turbo = encode(pixels, "JPEG", quality=85, optimize=True, progressive=True)
+    assert len(made) < 0.95 * len(turbo)
+    assert mean_error(open_bytes(made), original) <= mean_error(open_bytes(turbo), original) + 0.1
 
-    def large(effort: int) -> tuple[int, float, Image.Image]:
-        variant = Variant("large", 1200, quality=90, sharpen=False, effort=effort)
-        made = render(data, Config(variants=(variant,))).variants[0]
-        image = open_bytes(made.data)
-        truth = original.resize(image.size, Image.Resampling.LANCZOS)
-        error = sum(ImageStat.Stat(ImageChops.difference(image.convert("RGB"), truth)).mean)
-        return len(made.data), error / 3, image
 
-    fast_bytes, fast_error, fast = large(4)
-    small_bytes, small_error, small = large(5)
-    assert small_bytes < 0.95 * fast_bytes
-    assert small_error <= fast_error + 0.1
-    for image in (fast, small):
-        assert image.info.get("progressive") and "icc_profile" not in image.info
+def test_a_higher_jpeg_quality_never_gives_a_smaller_or_worse_file():
+    original = photo_like(1200, 900)
+    data = encode(original, "PNG")
+    made = [large_jpeg(data, quality=q) for q in (50, 60, 70, 75, 80, 85, 90, 95, 100)]
+    sizes = [len(jpeg) for jpeg in made]
+    errors = [mean_error(open_bytes(jpeg), original) for jpeg in made]
+    assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes), sizes
+    assert errors == sorted(errors, reverse=True), errors
+
+
+def test_avif_variants_decode_at_their_size_upright_and_without_exif():
+    config = Config(variants=(Variant("avif-medium", 800, quality=70, format="avif", effort=1),))
+    rendition = render(jpeg_with_gps_and_serial(), config)
+    (variant,) = rendition.variants
+    assert (variant.format, variant.content_type) == ("avif", "image/avif")
+    image = open_bytes(variant.data)
+    assert image.format == "AVIF" and image.size == (variant.width, variant.height)
+    assert not image.getexif() and "exif" not in image.info and "icc_profile" not in image.info
+    assert b"Exif" not in variant.data and b"GPS" not in variant.data
+    assert b"SERIAL" not in variant.data and b"Canon" not in variant.data
+    rotated = variants_of(jpeg_with_orientation(6), Config(variants=(
+        Variant("a", 300, format="avif", effort=1),)))["a"]
+    assert rotated.size == (300, 200)  # stored 400×600 with orientation 6, shown 600×400
+    assert close(colour_at(rotated, 0.1, 0.1), RED, 40)
+    assert close(colour_at(rotated, 0.9, 0.1), GREEN, 40)
+
+
+def avif_beside_webp(margin: float, avif_quality: int = 60, webp_quality: int = 85) -> Config:
+    return Config(keep_margin=margin, variants=(
+        Variant("webp-medium", 800, quality=webp_quality, format="webp"),
+        Variant("avif-medium", 800, quality=avif_quality, format="avif", effort=1,
+                keep_if_smaller_than="webp-medium"),
+    ))
+
+
+def test_avif_smaller_than_its_webp_sibling_by_the_margin_is_published():
+    rendition = render(encode(photo_like(), "PNG"), avif_beside_webp(0.10))
+    made = {v.name: v for v in rendition.variants}
+    assert set(made) == {"webp-medium", "avif-medium"} and not rendition.withheld
+    assert len(made["avif-medium"].data) <= 0.9 * len(made["webp-medium"].data)
+    assert not rendition.failures
+
+
+@pytest.mark.parametrize(("margin", "avif_quality", "webp_quality"), [
+    (0.10, 95, 50),  # an AVIF far finer than its WebP is larger
+    (0.99, 60, 85),  # the usual pair, with a margin no AVIF can meet
+])
+def test_avif_not_smaller_than_its_sibling_by_the_margin_is_withheld_not_failed(
+        margin, avif_quality, webp_quality):
+    config = avif_beside_webp(margin, avif_quality, webp_quality)
+    rendition = render(encode(photo_like(), "PNG"), config)
+    assert [v.name for v in rendition.variants] == ["webp-medium"]
+    assert not rendition.failures
+    assert set(rendition.withheld) == {"avif-medium"}
+    assert "not smaller than webp-medium" in rendition.withheld["avif-medium"]
 
 
 # --- metadata never leaks ------------------------------------------------------------------

@@ -72,6 +72,10 @@ UNREAD_IMAGE_FORMATS: dict[str, str] = {
     "qoi": "QOI", "eps": "EPS",
 }
 
+# The order a <picture> offers the output formats: fewest bytes first, and JPEG, which every
+# browser decodes, last (it becomes the <img>).
+PICTURE_ORDER: tuple[str, ...] = ("avif", "webp", "png", "jpeg")
+
 FORMATS: dict[str, Format] = {f.name: f for f in REGISTRY}
 OUTPUT_FORMATS: tuple[str, ...] = tuple(f.name for f in REGISTRY if f.is_output)
 UPLOAD_EXTENSIONS: frozenset[str] = frozenset(e for f in REGISTRY for e in f.extensions)
@@ -87,5 +91,5 @@ def supported_labels() -> str:
     return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
-__all__ = ["FORMATS", "OUTPUT_FORMATS", "REGISTRY", "UPLOAD_EXTENSIONS", "Format",
+__all__ = ["FORMATS", "OUTPUT_FORMATS", "PICTURE_ORDER", "REGISTRY", "UPLOAD_EXTENSIONS", "Format",
            "format_named", "supported_labels"]

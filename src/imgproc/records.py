@@ -67,6 +67,13 @@ class VariantError(TypedDict):
     error: str
 
 
+class WithheldVariant(TypedDict):
+    """A variant made but not published: not smaller than its keep_if_smaller_than sibling."""
+
+    name: str
+    reason: str
+
+
 class ImageRecord(TypedDict):
     id: str
     type: str
@@ -87,6 +94,7 @@ class ImageRecord(TypedDict):
     focalPoint: dict[str, float] | None  # {x, y}, 0-1 of the displayed picture
     focalOverride: NotRequired[dict[str, float]]  # set by `imgproc focus`; kept across renders
     variantErrors: NotRequired[list[VariantError]]
+    withheldVariants: NotRequired[list[WithheldVariant]]
     error: NotRequired[str]
     errorType: NotRequired[str]
 
@@ -184,7 +192,8 @@ def image_record(
     processed_at: str,
     focal_override: FocalPoint | None = None,
 ) -> ImageRecord:
-    """A rendered original: PARTIAL when some variants failed, else COMPLETE."""
+    """A rendered original: PARTIAL when some variants failed, else COMPLETE (a withheld
+    variant is not a failure)."""
     record: ImageRecord = {
         "id": key,
         "type": RecordType.IMAGE,
@@ -209,6 +218,10 @@ def image_record(
     if rendition.failures:
         record["variantErrors"] = [
             {"name": name, "error": error} for name, error in rendition.failures.items()
+        ]
+    if rendition.withheld:
+        record["withheldVariants"] = [
+            {"name": name, "reason": reason} for name, reason in rendition.withheld.items()
         ]
     return record
 

@@ -8,6 +8,8 @@ network errors or a timeout.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import shutil
 import socket
 import threading
@@ -15,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from imgproc.config import Config
+from imgproc.config import Config, load_config
 from imgproc.core import Pipeline, process_object
 from imgproc.stores import DirectoryStore, SqliteRecordStore
 from imgproc.web.server import make_server
-from tests.support.images import plain_jpeg
+from tests.support.images import encode, photo_like, plain_jpeg
 from tests.support.requirements import missing
 
+EXAMPLE_AVIF = Path(__file__).parents[2] / "examples" / "config" / "avif.toml"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -38,19 +41,35 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def site(tmp_path):
+@contextlib.contextmanager
+def serving(tmp_path: Path, config: Config):
     """An embedded store served like the CDN; yields (base URL, pipeline, media dir)."""
     media = tmp_path / "media"
     media.mkdir()
     store = DirectoryStore(media)
-    pipeline = Pipeline(store, store, SqliteRecordStore(media / ".imgproc/metadata.db"), Config())
+    pipeline = Pipeline(store, store, SqliteRecordStore(media / ".imgproc/metadata.db"), config)
     server = make_server(store, pipeline.records, pipeline.config, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", pipeline, media
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", pipeline, media
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def site(tmp_path):
+    with serving(tmp_path, Config()) as served:
+        yield served
+
+
+@pytest.fixture(params=[0.0, 0.99], ids=["avif-pays", "avif-withheld"])
+def avif_site(request, tmp_path):
+    """The AVIF example config, with a margin every AVIF meets (0) or none does (0.99)."""
+    config = dataclasses.replace(load_config(EXAMPLE_AVIF, env={}), keep_margin=request.param)
+    with serving(tmp_path, config) as served:
+        yield served
 
 
 @pytest.fixture
@@ -128,6 +147,36 @@ def test_waiting_then_picture_with_webp_and_intrinsic_size(browser, site, shots)
     assert "%20" in facts["current"]  # the key's space is encoded in the URL
     page.screenshot(path=shots / "2-complete.png")
     assert (shots / "2-complete.png").stat().st_size > 1000
+
+
+def test_avif_is_offered_first_and_webp_is_the_fallback_when_it_is_withheld(
+        browser, avif_site, shots):
+    base, pipeline, media = avif_site
+    upload(media, "uploads/photo.png", encode(photo_like(1600, 1000), "PNG"))
+    record = process_object(pipeline, "uploads/photo.png").record
+    avif_published = any(v["format"] == "avif" for v in record["processedVariants"])
+    assert avif_published == (pipeline.config.keep_margin == 0.0)
+    served = []
+    page = open_component(browser, base, src_key="uploads/photo.png", sizes="400px",
+                          interval=100)
+    page.on("response", lambda response: served.append(response.url))
+    wait_for_state(page, "complete")
+    image = page.locator("#subject img")
+    image.evaluate("img => img.decode()")
+    facts = image.evaluate("""img => ({current: img.currentSrc, complete: img.complete,
+        natural: img.naturalWidth, types: [...img.parentElement.querySelectorAll('source')]
+            .map(s => s.type)})""")
+    if avif_published:
+        # THEN Chromium, which decodes AVIF, takes the first <source>: the 800 w AVIF
+        assert facts["types"] == ["image/avif", "image/webp"], facts
+        assert facts["current"].endswith("/avif-medium.avif"), facts
+    else:
+        # THEN without an AVIF in the manifest it gets the WebP, and asks for no AVIF at all
+        assert facts["types"] == ["image/webp"], facts
+        assert facts["current"].endswith("/webp-medium.webp"), facts
+        assert not any(url.endswith(".avif") for url in served), served
+    assert facts["complete"] and facts["natural"] == 400  # decoded, 800 px shown at 2x
+    page.screenshot(path=shots / f"6-{'avif' if avif_published else 'webp'}.png")
 
 
 def test_failed_upload_shows_the_error_accessibly(browser, site, shots):

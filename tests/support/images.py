@@ -6,7 +6,7 @@ import io
 import struct
 import zlib
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 
@@ -171,3 +171,15 @@ def subject_share(image: Image.Image) -> float:
     pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
     hits = sum(1 for r, g, b in pixels if r > 170 and g < 120 and b < 90)
     return hits / (image.width * image.height)
+
+
+def photo_like(width: int = 1600, height: int = 1200) -> Image.Image:
+    """Smooth blobs, gradients and fine grain: what JPEG encoders are tuned for."""
+    channels = []
+    for turn in range(3):
+        blobs = Image.effect_noise((width // 16, height // 16), 64).resize(
+            (width, height), Image.Resampling.BICUBIC)
+        grain = Image.effect_noise((width, height), 24).filter(ImageFilter.GaussianBlur(1))
+        gradient = Image.linear_gradient("L").resize((width, height)).rotate(90 * turn)
+        channels.append(Image.blend(Image.blend(blobs, gradient, 0.4), grain, 0.3))
+    return Image.merge("RGB", channels)

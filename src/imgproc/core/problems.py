@@ -103,11 +103,14 @@ def _check_original(
         problems.append(Problem(key, ProblemKind.PARTIAL,
                                 f"variants that could not be made: {names}"))
     listed = {v["name"]: v for v in record.get("processedVariants", [])}
+    withheld = {v["name"] for v in record.get("withheldVariants", [])}
     expected_keys = {manifest_key(key, config)}
     if manifest_key(key, config) not in objects:
         problems.append(Problem(key, ProblemKind.MISSING_MANIFEST,
                                 f"{manifest_key(key, config)} is missing"))
     for variant in config.variants:
+        if variant.name in withheld:
+            continue  # not published on purpose: no file expected (a leftover is an orphan)
         object_key = variant_key(key, variant, config)
         expected_keys.add(object_key)
         entry = listed.get(variant.name)

@@ -230,6 +230,7 @@ def _publish(job: Job, info: ObjectInfo, source: rec.Source, existing: dict | No
     )
     if not _commit(job, info, record):
         return job.outcome(Result.SKIPPED, "a newer version is already recorded")
+    _drop_withheld(pipeline, key, rendition)
     pipeline.records.put(rec.placeholder_record(key, rendition.placeholder, processed_at))
     pipeline.records.delete([error_id(key)])
     message = "; ".join(f"{n}: {e}" for n, e in rendition.failures.items())
@@ -263,6 +264,14 @@ def _publish_variants(pipeline: Pipeline, key: str, info: ObjectInfo, rendition:
             url=pipeline.url_for(object_key, version),
         ))
     return published
+
+
+def _drop_withheld(pipeline: Pipeline, key: str, rendition: Rendition) -> None:
+    """A withheld variant's file from an earlier render goes, after the record stops listing
+    it: the record and the folder then agree, and `verify` finds no orphan."""
+    config = pipeline.config
+    pipeline.outputs.delete([variant_key(key, config.variant(name), config)
+                             for name in rendition.withheld])
 
 
 def _replaces_published(existing: dict | None, info: ObjectInfo) -> bool:

@@ -18,6 +18,7 @@ from .decode import decode, open_image
 from .encode import encode
 from .flatten import flatten
 from .geometry import Plan, aim, decode_scale, plan_variant
+from .keep import withhold
 from .limits import Deadline, check_bytes, check_pixels
 from .metadata import exif_subset, icc_profile_of, orientation_of, read_exif
 from .orient import oriented_size
@@ -41,7 +42,8 @@ class RenderedVariant:
 
 @dataclass
 class Rendition:
-    """Everything a record needs from the pixels; `failures`: variants that could not be made."""
+    """Everything a record needs from the pixels; `failures`: variants that could not be made;
+    `withheld`: variants made but not worth publishing (render/keep.py), with the reason."""
 
     format: str
     width: int  # as displayed, after orientation
@@ -53,6 +55,7 @@ class Rendition:
     focal_point: FocalPoint  # the override if one was given, else where attention found
     variants: list[RenderedVariant] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    withheld: dict[str, str] = field(default_factory=dict)
 
 
 def render(data: bytes, config: Config, time_budget: float | None = None,
@@ -94,6 +97,7 @@ def _render(data: bytes, config: Config, time_budget: float,
     del image  # the resampler owns the decoded picture now, and lets it go before encoding
     variants, failures, focal = render_variants(resampler, plans, config.background, deadline,
                                                 focus)
+    variants, withheld = withhold(variants, config)
     small = resampler.smallest()  # placeholders need few pixels: use the smallest made
     return Rendition(
         format=fmt,
@@ -106,6 +110,7 @@ def _render(data: bytes, config: Config, time_budget: float,
         focal_point=focal,
         variants=variants,
         failures=failures,
+        withheld=withheld,
     )
 
 

@@ -6,9 +6,6 @@
   canvases besides its own copy, about 16 bytes a pixel: a 100 MP WebP peaked at 1.6 GB.
   libvips asks libwebp to scale while decoding (shrink-on-load, as for JPEG), so a still
   WebP costs only what the variants need, and an animation's first frame one canvas.
-- JPEG at effort 5-6: pyvips-binary's libvips is built on mozjpeg, whose trellis
-  quantisation makes JPEGs about 15 % smaller than libjpeg-turbo's at equal SSIM, for about
-  four times the encode time. It is the encoder sharp uses with `mozjpeg: true`.
 
 Everything else stays in Pillow, which opens every upload (header, EXIF, ICC), decodes every
 other format, and carries the colour, orientation and limit handling the tests pin down. Of
@@ -25,7 +22,7 @@ import os
 
 from PIL import Image
 
-from ..errors import CorruptImage, VariantFailed, library_words
+from ..errors import CorruptImage, library_words
 
 # Bands of the two modes that reach resampling and encoding (colour.to_working_mode).
 _BANDS = {"RGB": 3, "RGBA": 4}
@@ -114,21 +111,3 @@ def decode_webp(data: bytes, scale: float) -> Image.Image:
     except pyvips.Error as exc:
         words = library_words(exc)
         raise CorruptImage(f"The WebP data is truncated or corrupt ({words}).") from None
-
-
-def encode_jpeg(image: Image.Image, quality: int, effort: int) -> bytes:
-    """Progressive, optimised, 4:2:0 JPEG through mozjpeg, with nothing but pixels in it.
-
-    Trellis quantisation, overshoot deringing and mozjpeg's default quantisation tables
-    (N. Robidoux's, `quant_table=3`), as sharp's `mozjpeg: true`; effort 6 also searches the
-    progressive scan split, as sharp does (~0.5 % smaller, ~40 % slower to encode).
-    """
-    pyvips = _pyvips()
-    try:
-        return to_vips(image).jpegsave_buffer(
-            Q=quality, interlace=True, optimize_coding=True, subsample_mode="on",
-            trellis_quant=True, overshoot_deringing=True, quant_table=3,
-            optimize_scans=effort >= 6, keep=pyvips.enums.ForeignKeep.NONE)
-    except pyvips.Error as exc:
-        raise VariantFailed(f"The JPEG encoder failed: {library_words(exc)}.") from None
-

@@ -5,8 +5,8 @@
  * Shows an upload processed by imgproc, with no API, credentials or database reads: it polls
  * the CDN-served processed/{key}/manifest.json (with backoff and a timeout), shows the dominant
  * colour, then the blur placeholder, with a progress indicator while it waits; then a <picture>
- * with WebP and JPEG srcset/sizes and intrinsic width/height (no layout shift), or an
- * accessible error message. Plain JavaScript, no build step, no dependencies.
+ * offering AVIF first when there is one, then WebP, with a JPEG <img> fallback (srcset/sizes
+ * and intrinsic width/height: no layout shift), or an accessible error message. Plain JavaScript, no build step, no dependencies.
  *
  * Attributes: src-key (required), cdn (default: this page's origin), alt, sizes,
  * prefix (default "processed/"), timeout (seconds, default 60), interval (first poll delay in
@@ -39,6 +39,23 @@
              color: #7a0010; background: #fde8ea; border-left: .3em solid #c8102e;
              line-height: 1.4; width: 22em; max-width: 100%; }
   `;
+
+  // The manifest's `sources` (formats in the order to offer them, each with its
+  // whole-picture sizes narrowest first), or the same worked out from `variants` for a
+  // manifest written before imgproc had `sources`.
+  const PICTURE_ORDER = ['avif', 'webp', 'png', 'jpeg'];
+  const TYPES = { avif: 'image/avif', webp: 'image/webp', png: 'image/png', jpeg: 'image/jpeg' };
+  const sourcesOf = (manifest) => {
+    if (Array.isArray(manifest.sources)) return manifest.sources.filter((s) => s.sizes.length);
+    const ratio = manifest.width / manifest.height;
+    const whole = (manifest.variants || []).filter(
+      (v) => Math.abs(v.width / v.height - ratio) <= 0.02 * Math.max(1, ratio));
+    return PICTURE_ORDER.map((format) => ({
+      format,
+      contentType: TYPES[format],
+      sizes: whole.filter((v) => v.format === format).sort((a, b) => a.width - b.width),
+    })).filter((entry) => entry.sizes.length);
+  };
 
   const encodePath = (key) => key.split('/').map(encodeURIComponent).join('/');
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -160,32 +177,32 @@
       const url = (variant) => variant.url ||
         `${(this.getAttribute('cdn') || window.location.origin).replace(/\/+$/, '')}/` +
         encodePath(variant.key);
-      const ratio = manifest.width / manifest.height;
-      const fullFrame = manifest.variants.filter(
-        (v) => Math.abs(v.width / v.height - ratio) < 0.02 * Math.max(1, ratio));
-      const srcset = (format) => fullFrame.filter((v) => v.format === format)
-        .sort((a, b) => a.width - b.width).map((v) => `${url(v)} ${v.width}w`).join(', ');
+      const srcset = (sizes) => sizes.map((v) => `${url(v)} ${v.width}w`).join(', ');
       const sizes = this.getAttribute('sizes') || `(max-width: ${manifest.width}px) 100vw, ` +
         `${manifest.width}px`;
+      // Most compact format first (AVIF, WebP, …); the last, JPEG when there is one, is the
+      // <img> every browser can show. The browser takes the first <source> it can decode.
+      const sources = sourcesOf(manifest);
+      const last = sources[sources.length - 1];
       const picture = document.createElement('picture');
-      const webp = srcset('webp');
-      if (webp) {
+      for (const entry of sources.slice(0, -1)) {
         const source = document.createElement('source');
-        source.type = 'image/webp';
-        source.srcset = webp;
+        source.type = entry.contentType;
+        source.srcset = srcset(entry.sizes);
         source.sizes = sizes;
         picture.append(source);
       }
-      const jpegs = fullFrame.filter((v) => v.format === 'jpeg').sort((a, b) => b.width - a.width);
-      const fallback = jpegs[0] || fullFrame[0] || manifest.variants[0];
+      const fallback = last ? last.sizes[last.sizes.length - 1] : manifest.variants[0];
       const img = document.createElement('img');
       img.alt = this.getAttribute('alt') || '';
       img.width = manifest.width;
       img.height = manifest.height;
       img.decoding = 'async';
       img.loading = this.getAttribute('loading') || 'lazy';
-      img.srcset = srcset('jpeg');
-      img.sizes = sizes;
+      if (last) {
+        img.srcset = srcset(last.sizes);
+        img.sizes = sizes;
+      }
       img.src = url(fallback);
       picture.append(img);
       const frame = this._frame(manifest);
