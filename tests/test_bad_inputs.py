@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from imgproc.core import process_many
 from imgproc.outcome import Result
 from tests.support.images import decompression_bomb_png, plain_jpeg, transparent_png
 
+TWELVE_BIT_JPEG = (Path(__file__).parent / "pictures" / "monkey12.jpg").read_bytes()
 HTML = b"<!DOCTYPE html>\n<html><head><title>Not a picture</title></head></html>\n"
 
 # key, content, errorType, words the sentence must contain
@@ -22,6 +24,8 @@ BAD = [
      ["plain text", "supported formats are JPEG"]),
     ("uploads/page.png", HTML, "UnsupportedFormat", ["HTML page"]),
     ("uploads/cut.jpg", plain_jpeg(1200, 900)[:2000], "CorruptImage", ["truncated"]),
+    ("uploads/camera12.jpg", TWELVE_BIT_JPEG, "UnsupportedFormat",
+     ["12-bit JPEG", "only 8-bit JPEG"]),
     ("uploads/bomb.png", decompression_bomb_png(), "TooManyPixels",
      ["20000×20000", "limit of 100.0 megapixels"]),
     ("uploads/strip.png", decompression_bomb_png(1, 200_000), "TooManyPixels",

@@ -23,6 +23,7 @@ class Format:
     brands: frozenset[bytes] = frozenset()  # ISO-BMFF 'ftyp' brands, for HEIF-family files
     max_side: int | None = None  # largest side its encoder accepts; None: not an output
     alpha: bool = False  # as an output, keeps transparency (else flattened on the background)
+    upright_on_load: bool = False  # the reader applies the orientation tag itself (TIFF)
 
     @property
     def is_output(self) -> bool:
@@ -52,7 +53,7 @@ REGISTRY: tuple[Format, ...] = (
     Format("gif", "GIF", "image/gif", ("gif",), "GIF", "GifImagePlugin",
            magic=_magic(rb"GIF8[79]a")),
     Format("tiff", "TIFF", "image/tiff", ("tif", "tiff"), "TIFF", "TiffImagePlugin",
-           magic=_magic(rb"II\*\x00|MM\x00\*")),
+           magic=_magic(rb"II\*\x00|MM\x00\*"), upright_on_load=True),
     Format("heif", "HEIC/HEIF", "image/heif", ("heic", "heif", "hif"), "HEIF", None,
            brands=frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm",
                              b"hevs", b"mif1", b"msf1", b"mif2"})),

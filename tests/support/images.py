@@ -31,11 +31,15 @@ def upright_marked(width: int = 600, height: int = 400) -> Image.Image:
     return image
 
 
+def stored_for(upright: Image.Image, orientation: int) -> Image.Image:
+    """`upright` as a file with that orientation tag stores it."""
+    method = _STORE[orientation]
+    return upright.transpose(method) if method is not None else upright
+
+
 def jpeg_with_orientation(orientation: int, width: int = 600, height: int = 400) -> bytes:
     """The upright marked picture, stored so that applying `orientation` restores it."""
-    upright = upright_marked(width, height)
-    method = _STORE[orientation]
-    stored = upright.transpose(method) if method is not None else upright
+    stored = stored_for(upright_marked(width, height), orientation)
     exif = Image.Exif()
     exif[0x0112] = orientation
     return encode(stored, "JPEG", quality=95, exif=exif.tobytes())

@@ -8,9 +8,10 @@ import warnings
 
 from PIL import Image, ImageFile
 
-from ..errors import CorruptImage, library_words
+from ..errors import CorruptImage, UnsupportedFormat, library_words
 from ..formats import format_named
 from .plugins import load_plugin
+from .prescan import jpeg_frame
 from .vips import decode_webp
 
 # imgproc checks the pixel count itself from the header (limits.check_pixels) before any
@@ -19,6 +20,8 @@ Image.MAX_IMAGE_PIXELS = None
 
 def open_image(data: bytes, fmt: str) -> Image.Image:
     """Parse the header only; no pixel data is decoded yet."""
+    if fmt == "jpeg":
+        refuse_wide_jpeg(data)
     load_plugin(fmt)
     try:
         with warnings.catch_warnings():
@@ -29,6 +32,23 @@ def open_image(data: bytes, fmt: str) -> Image.Image:
             f"The {format_named(fmt).label} file is truncated or corrupt: its header cannot be "
             f"read ({library_words(exc)})."
         ) from None
+
+
+def refuse_wide_jpeg(data: bytes) -> None:
+    """A JPEG with more than 8 bits a sample (12-bit from cameras and medical or scientific
+    software, up to 16-bit lossless) is valid but unreadable here: Pillow identifies only
+    8-bit frames and libvips' libjpeg (mozjpeg) is built for 8 bits, so both would call the
+    file corrupt. Say what it is instead; browsers do not display such files either."""
+    frame = jpeg_frame(data)
+    if frame is None or frame[1] == 8:
+        return
+    marker, bits = frame
+    kind = "lossless JPEG" if marker in (0xC3, 0xC7, 0xCB, 0xCF) else "JPEG"
+    raise UnsupportedFormat(
+        f"The file is a {bits}-bit {kind}, as some cameras and medical or scientific software "
+        f"write; imgproc reads only 8-bit JPEG, as browsers do. Save it as an 8-bit JPEG, or "
+        f"as a 16-bit PNG or TIFF."
+    )
 
 
 def decode(image: Image.Image, data: bytes, fmt: str, scale: float) -> Image.Image:

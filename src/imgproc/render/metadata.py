@@ -2,6 +2,7 @@
 
 Metadata is advisory: a broken EXIF block or ICC profile never fails a picture, it is ignored.
 The EXIF subset is an allow-list, so GPS, serial numbers and maker notes can never leak.
+Which colour signal counts, per format: docs/colour.md.
 """
 
 from __future__ import annotations
@@ -9,6 +10,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 from PIL import Image
+
+from ..formats import format_named
+from .bmff import primary_nclx
+from .cicp import profile_for
+from .png_colour import png_profile
 
 _EXIF_IFD = 0x8769
 _ORIENTATION = 0x0112
@@ -43,9 +49,34 @@ def orientation_of(exif: Image.Exif | None) -> int:
     return value if 1 <= value <= 8 else 1
 
 
+def orientation_to_apply(exif: Image.Exif | None, fmt: str) -> int:
+    """The orientation imgproc still has to apply: 1 for formats whose reader already turns
+    the picture upright (Pillow's TIFF reader does, for every compression, and then reports
+    the displayed size even before loading)."""
+    return 1 if format_named(fmt).upright_on_load else orientation_of(exif)
+
+
 def icc_profile_of(image: Image.Image) -> bytes | None:
     profile = image.info.get("icc_profile")
     return profile if isinstance(profile, bytes) and profile else None
+
+
+def colour_profile_of(image: Image.Image, data: bytes, fmt: str) -> bytes | None:
+    """The ICC profile that says what the decoded numbers mean: the embedded one, or one
+    built from the format's other colour signals; None for sRGB (nothing to convert).
+
+    AVIF and HEIF: an ICC profile wins over nclx, as libavif, Chromium and Firefox decide
+    (AOMediaCodec/av1-avif#84: with ICC present, nclx primaries and transfer are ignored;
+    its matrix coefficients still drove YCbCr → RGB in the decoder). Without either, MIAF
+    says sRGB (7.3.6.4); colour in the AV1/HEVC bitstream is ignored, as MIAF requires.
+    PNG: cICP, then iCCP, sRGB, then cHRM/gAMA (`png_colour`).
+    """
+    if fmt == "png":
+        return png_profile(data, image.info)
+    embedded = icc_profile_of(image)
+    if embedded is None and fmt in ("avif", "heif"):
+        return profile_for(primary_nclx(data))
+    return embedded
 
 
 def exif_subset(exif: Image.Exif | None) -> dict | None:

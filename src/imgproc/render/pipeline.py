@@ -20,7 +20,7 @@ from .flatten import flatten
 from .geometry import Plan, aim, decode_scale, plan_variant
 from .keep import withhold
 from .limits import Deadline, check_bytes, check_pixels
-from .metadata import exif_subset, icc_profile_of, orientation_of, read_exif
+from .metadata import colour_profile_of, exif_subset, orientation_to_apply, read_exif
 from .orient import oriented_size
 from .placeholder import dominant_colour, placeholder_data_url, thumbhash_of
 from .prescan import declared_size
@@ -85,10 +85,10 @@ def _render(data: bytes, config: Config, time_budget: float,
     image = open_image(data, fmt)
     check_pixels(image.size, config.max_pixels)
     exif = read_exif(image)
-    orientation = orientation_of(exif)
+    orientation = orientation_to_apply(exif, fmt)
     width, height = oriented_size(image.size, orientation)
     plans = [plan_variant(variant, width, height) for variant in config.variants]
-    icc_profile = icc_profile_of(image)
+    icc_profile = colour_profile_of(image, data, fmt)
     image = decode(image, data, fmt, decode_scale(plans))
     deadline.check("decoding")
     image = to_working_mode(image, icc_profile)

@@ -49,3 +49,30 @@ def gif_canvas_size(data: bytes) -> tuple[int, int] | None:
         else:
             pos += 1
     return width, height
+
+
+# Start-of-frame markers: C0-C3, C5-C7, C9-CB, CD-CF (C4 DHT, C8 JPG, CC DAC are not frames).
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RST0-7, SOI: no length field
+
+
+def jpeg_frame(data: bytes) -> tuple[int, int] | None:
+    """(SOF marker, sample precision in bits) of a JPEG's first frame header, read by walking
+    the marker segments; None when there is none before the scan data (Pillow says why)."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _STANDALONE:
+            pos += 2
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan, end of image
+            return None
+        if marker in _SOF:
+            return (marker, data[pos + 4]) if pos + 4 < len(data) else None
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    return None
