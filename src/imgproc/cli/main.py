@@ -15,6 +15,7 @@ from ..errors import ExitCode, ImgprocError
 from .app import App
 from .console import err
 from .failures import failures
+from .jobs import jobs
 from .presign import presign
 from .preview import preview
 from .process import process
@@ -25,7 +26,7 @@ from .triggers import triggers
 from .upload import upload
 from .verify import verify
 
-COMMANDS = (process, reprocess, verify, status, failures, triggers, preview, presign,
+COMMANDS = (process, reprocess, jobs, verify, status, failures, triggers, preview, presign,
             upload, smoke)
 
 
