@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Stack, Validations
 
-from imgproc.keys import smoke_prefix
+from imgproc.keys import report_prefix, smoke_prefix
 
 PREFIX_SCOPED = (
     "Object ARNs end in a key-prefix wildcard (uploads/* to read, processed/* to write): that is "
@@ -32,9 +32,24 @@ def suppress_accepted_findings(stack: Stack) -> None:
                  f"AwsSolutions-IAM5[Resource::{bucket_arn}/{smoke_prefix(stack.settings.config)}*]",
                  "imgproc smoke deletes its own test uploads, and only those: the narrowest "
                  "prefix S3 offers for them.")
+    reports = report_prefix(stack.settings.config)
+    for construct, prefix in ((stack.batch_operations.node.find_child("Access"), reports),
+                              (stack.operator_policy, reports),
+                              (stack.operator_policy, f"{reports}manifests/")):
+        _acknowledge(construct, f"AwsSolutions-IAM5[Resource::{bucket_arn}/{prefix}*]",
+                     "Batch Operations reports and the manifests imgproc writes live under "
+                     f"{reports} (job ids are unknown in advance): the narrowest prefix S3 "
+                     "offers for them, outside the originals and variants.")
     _acknowledge(stack.operator_policy, "AwsSolutions-IAM5[Resource::*]",
-                 "Only lambda:ListEventSourceMappings has Resource '*': it supports no "
-                 "resource-level permissions (pause/resume need it to find the mapping).")
+                 "Resource '*' only for actions with no resource type: "
+                 "lambda:ListEventSourceMappings (pause/resume find the mapping), s3:ListJobs, "
+                 "and s3:CreateJob (narrowed to LambdaInvoke jobs by s3:RequestJobOperation; "
+                 "iam:PassRole allows only the stack's Batch Operations role).")
+    _acknowledge(stack.operator_policy,
+                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:<AWS::Region>:"
+                 "<AWS::AccountId>:job/*]",
+                 "jobs status follows any job id the operator names; job ids are made by S3 "
+                 "when a job is created, so no narrower ARN exists at deploy time.")
     _acknowledge(stack.processing.function, "AwsSolutions-L1",
                  "Python 3.13 is the newest runtime the bundle is smoke-tested on (CI has no "
                  "3.14 interpreter); Pillow and pillow-heif ship 3.14 wheels, so moving is a "

@@ -12,8 +12,10 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from imgproc.keys import smoke_prefix
+from imgproc.keys import report_prefix, smoke_prefix
 
+from .batch_operations import SERVICE as BATCH_OPERATIONS
+from .batch_operations import BatchOperations
 from .cdn import Cdn
 from .monitoring import Monitoring
 from .nag import suppress_accepted_findings
@@ -54,6 +56,9 @@ class ImgprocStack(Stack):
             alarm_email=settings.alarm_email,
             permanent_failures=settings.permanent_failure_alarm,
         )
+        self.batch_operations = BatchOperations(
+            self, "BatchOperations", bucket=self.storage.bucket,
+            function=self.processing.function, report_prefix=report_prefix(settings.config))
         self.operator_policy = self._operator_policy()
         self._outputs()
         suppress_accepted_findings(self)
@@ -62,9 +67,10 @@ class ImgprocStack(Stack):
         """What the `imgproc` CLI needs against this stack; attach it to operators' roles."""
         bucket, table = self.storage.bucket, self.records.table
         config, processing = self.settings.config, self.processing
+        reports = report_prefix(config)
         return iam.ManagedPolicy(self, "OperatorPolicy", description=(
-            "imgproc CLI: reprocess, verify, status, failures, triggers, upload, presign and "
-            "smoke for this stack"),
+            "imgproc CLI: reprocess, jobs, verify, status, failures, triggers, upload, presign "
+            "and smoke for this stack"),
             statements=[
                 iam.PolicyStatement(sid="ReadStackOutputs",
                                     actions=["cloudformation:DescribeStacks"],
@@ -109,6 +115,25 @@ class ImgprocStack(Stack):
                 iam.PolicyStatement(sid="FindMappings",  # supports no resource-level scoping
                                     actions=["lambda:ListEventSourceMappings"],
                                     resources=["*"]),
+                # reprocess --engine batch-operations: the CSV of --failed keys, a --manifest's
+                # ETag, and the completion reports, all under the report prefix
+                iam.PolicyStatement(sid="ReadReportsAndManifests", actions=["s3:GetObject"],
+                                    resources=[bucket.arn_for_objects(f"{reports}*")]),
+                iam.PolicyStatement(sid="WriteManifests", actions=["s3:PutObject"],
+                                    resources=[bucket.arn_for_objects(
+                                        f"{reports}manifests/*")]),
+                iam.PolicyStatement(  # CreateJob has no resource type: narrowed by operation
+                    sid="CreateJobs", actions=["s3:CreateJob"], resources=["*"],
+                    conditions={"StringEquals": {"s3:RequestJobOperation": "LambdaInvoke"}}),
+                iam.PolicyStatement(sid="FollowJobs", actions=["s3:DescribeJob"],
+                                    resources=[self.format_arn(
+                                        service="s3", resource="job", resource_name="*")]),
+                iam.PolicyStatement(sid="ListJobs",  # supports no resource-level scoping
+                                    actions=["s3:ListJobs"], resources=["*"]),
+                iam.PolicyStatement(
+                    sid="PassBatchOperationsRole", actions=["iam:PassRole"],
+                    resources=[self.batch_operations.role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": BATCH_OPERATIONS}}),
             ])
 
     def _outputs(self) -> None:
@@ -122,6 +147,7 @@ class ImgprocStack(Stack):
             "DistributionId": self.cdn.distribution.distribution_id,
             "AlarmTopicArn": self.monitoring.topic.topic_arn,
             "OperatorPolicyArn": self.operator_policy.managed_policy_arn,
+            "BatchOperationsRoleArn": self.batch_operations.role.role_arn,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from urllib.parse import quote, unquote_plus
 
 from .config import Config, Variant
-from .errors import BadKey
+from .errors import BadKey, ConfigError
 from .formats import UNREAD_IMAGE_FORMATS, UPLOAD_EXTENSIONS
 
 MAX_KEY_BYTES = 1024  # S3's own limit
 MANIFEST = "manifest.json"
 SMOKE_FOLDER = "imgproc-smoke"  # `imgproc smoke` uploads (and deletes) only below this
+REPORT_FOLDER = "imgproc-reports/"  # Batch Operations' reports and the manifests imgproc writes
 
 
 def is_output(key: str, config: Config) -> bool:
@@ -44,6 +45,16 @@ def extension_of(key: str) -> str | None:
 
 def smoke_prefix(config: Config) -> str:
     return f"{config.input_prefix}{SMOKE_FOLDER}/"
+
+
+def report_prefix(config: Config) -> str:
+    """Where Batch Operations jobs read the manifests imgproc writes and put their completion
+    reports: outside the input and output prefixes, so nothing there is processed or served."""
+    for name, prefix in (("input", config.input_prefix), ("output", config.output_prefix)):
+        if REPORT_FOLDER.startswith(prefix) or prefix.startswith(REPORT_FOLDER):
+            raise ConfigError(f"config: the {name} prefix {prefix!r} overlaps the report prefix "
+                              f"{REPORT_FOLDER!r} that Batch Operations jobs write to.")
+    return REPORT_FOLDER
 
 
 def output_prefix_of(key: str, config: Config) -> str:

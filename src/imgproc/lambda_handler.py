@@ -1,9 +1,12 @@
 """The Lambda edge: `imgproc.lambda_handler.handler`.
 
 Takes S3 notifications (direct, or inside SQS messages), EventBridge "Object Created"/"Object
-Deleted", `s3:TestEvent` and direct `{"bucket", "key"}` invokes. Only transient failures make a
-message retry (listed in `batchItemFailures`); a bad picture is recorded by the core and its
-message consumed. Logs are JSON lines; metrics go out in Embedded Metric Format.
+Deleted", `s3:TestEvent`, direct `{"bucket", "key"}` invokes and S3 Batch Operations
+invocations. Only transient failures make a message retry (listed in `batchItemFailures`); a
+bad picture is recorded by the core and its message consumed. A Batch Operations task is
+answered the same way in that service's words: `Succeeded`, `PermanentFailure` (the picture's
+sentence goes into the completion report) or `TemporaryFailure` (Batch Operations retries it).
+Logs are JSON lines; metrics go out in Embedded Metric Format.
 
 Everything built here (clients, stores, config) is made once per container and reused.
 """
@@ -19,13 +22,24 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.data_classes.s3_batch_operation_event import (
+    S3BatchOperationResponseRecord,
+)
 
 from . import telemetry
-from .aws.events import EventKind, ObjectEvent, parse_event, parse_sqs_body
+from .aws.events import (
+    BatchInvocation,
+    EventKind,
+    ObjectEvent,
+    is_batch_operations,
+    parse_batch_operations,
+    parse_event,
+    parse_sqs_body,
+)
 from .core import EventHint, Pipeline, process_object, remove_object, safely
 from .core.pipeline import TimeLimit
 from .core.timing import deferred_message, time_limit
-from .errors import TransientError
+from .errors import ImgprocError, TransientError
 from .outcome import Outcome, Result
 from .wiring import PipelineSettings, build_pipeline
 
@@ -49,6 +63,8 @@ def handler(event: dict, context) -> dict:
             event={**event, "Records": _most_received_first(event["Records"])},
             record_handler=record_handler, processor=_processor, context=context,
         )
+    if is_batch_operations(event):
+        return _answer_batch_operations(parse_batch_operations(event), clock)
     outcomes = [_handle(object_event, clock) for object_event in parse_event(event)]
     retry = [o for o in outcomes if o.retryable]
     if retry:  # asynchronous invokes are retried by Lambda when the handler raises
@@ -90,6 +106,37 @@ def _handle_sqs_record(record, clock: Invocation) -> None:
     retry = [o for o in outcomes if o.retryable]
     if retry:
         raise TransientError(f"{retry[0].key}: {retry[0].message}")
+
+
+def _answer_batch_operations(invocation: BatchInvocation, clock: Invocation) -> dict:
+    """Every task answered in Batch Operations' result format, none left to
+    `treatMissingKeysAs`; a task not started for lack of time is a TemporaryFailure."""
+    results = []
+    for task in invocation.tasks:
+        if task.event is None:
+            code, text = "PermanentFailure", task.problem
+        else:
+            try:
+                code, text = batch_result(_handle(task.event, clock))
+            except ImgprocError as exc:  # no pipeline for this bucket (configuration, AWS)
+                code = "TemporaryFailure" if exc.retryable else "PermanentFailure"
+                text = str(exc)
+        results.append(S3BatchOperationResponseRecord(task.task_id, code, text).asdict())
+    return {"invocationSchemaVersion": invocation.schema_version,
+            "treatMissingKeysAs": "PermanentFailure",
+            "invocationId": invocation.invocation_id,
+            "results": results}
+
+
+def batch_result(outcome: Outcome) -> tuple[str, str]:
+    """(resultCode, resultString) of one outcome. PARTIAL is a PermanentFailure: a variant
+    could not be made and retrying will not change that, so the report must list it."""
+    if outcome.ok:
+        return "Succeeded", f"{outcome.status}: {outcome.message}" if outcome.message \
+            else str(outcome.status)
+    if outcome.retryable:
+        return "TemporaryFailure", outcome.message
+    return "PermanentFailure", outcome.message
 
 
 def _handle(object_event: ObjectEvent, clock: Invocation) -> Outcome:

@@ -33,6 +33,11 @@ CALLS = {
     "lambda.list_event_source_mappings": (["lambda:ListEventSourceMappings"], "cli"),
     "lambda.update_event_source_mapping": (["lambda:UpdateEventSourceMapping"], "cli"),
     "cloudformation.describe_stacks": (["cloudformation:DescribeStacks"], "cli"),
+    # reprocess --engine batch-operations and imgproc jobs; creating a job passes its role
+    "s3control.create_job": (["s3:CreateJob", "iam:PassRole"], "cli"),
+    "s3control.describe_job": (["s3:DescribeJob"], "cli"),
+    "s3control.list_jobs": (["s3:ListJobs"], "cli"),
+    "sts.get_caller_identity": ([], "cli"),  # needs no permission: AWS always answers it
 }
 # Lambda's SQS poller and its logs, on the function's behalf
 SERVICE_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
@@ -40,7 +45,7 @@ SERVICE_ACTIONS = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessage
 # get_object with a VersionId is the only versioned call; the CLI never passes one
 CLI_EXCLUDED = {"s3:GetObjectVersion"}
 
-_CLIENT = r"(?:s3|dynamodb|cloudfront|sqs|lambda_|cfn)"
+_CLIENT = r"(?:s3control|s3|dynamodb|cloudfront|sqs|lambda_|cfn|sts)"
 _PAGINATED = re.compile(rf"\b(?:self\.)?({_CLIENT})\.get_paginator\(\"([a-z_0-9]+)\"\)")
 _CALL_ARG = re.compile(rf"\b_call\(\s*({_CLIENT})\.([a-z_]+)")
 _SERVICE = {"lambda_": "lambda", "cfn": "cloudformation"}
@@ -63,6 +68,18 @@ def statements(resources: dict, where) -> list[dict]:
     return [s for r in resources.values()
             if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and where(r)
             for s in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def batch_role(resources: dict) -> tuple[str, dict]:
+    (found,) = [(k, r) for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"
+                and "batchoperations.s3.amazonaws.com"
+                in str(r["Properties"]["AssumeRolePolicyDocument"])]
+    return found
+
+
+def batch_statements(resources: dict) -> list[dict]:
+    name, _role = batch_role(resources)
+    return statements(resources, lambda r: {"Ref": name} in r["Properties"].get("Roles", []))
 
 
 def function_statements(resources: dict) -> list[dict]:
@@ -144,15 +161,54 @@ def test_operator_policy_grants_exactly_what_the_cli_needs(resources):
 def test_operator_star_resource_only_where_iam_offers_nothing_narrower(resources):
     allowed = granted(operator_statements(resources))
     starred = {action for action, targets in allowed.items() if "*" in targets}
-    assert starred == {"lambda:ListEventSourceMappings"}
+    assert starred == {"lambda:ListEventSourceMappings", "s3:ListJobs", "s3:CreateJob"}
+
+
+def test_operator_creates_only_lambda_invoke_jobs_with_only_the_stacks_role(resources):
+    role, _ = batch_role(resources)
+    by_sid = {s.get("Sid"): s for s in operator_statements(resources)}
+    assert by_sid["CreateJobs"]["Condition"] == {
+        "StringEquals": {"s3:RequestJobOperation": "LambdaInvoke"}}
+    assert by_sid["PassBatchOperationsRole"]["Resource"] == {"Fn::GetAtt": [role, "Arn"]}
+    assert by_sid["PassBatchOperationsRole"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "batchoperations.s3.amazonaws.com"}}
+    assert by_sid["FollowJobs"]["Resource"]["Fn::Join"][1][-1] == ":job/*"
 
 
 def test_operator_adds_originals_but_deletes_only_variants_and_smoke_uploads(resources):
     allowed = granted(operator_statements(resources))
-    assert sorted(_suffix(r) for r in allowed["s3:PutObject"]) == ["/processed/*", "/uploads/*"]
+    assert sorted(_suffix(r) for r in allowed["s3:PutObject"]) == [
+        "/imgproc-reports/manifests/*", "/processed/*", "/uploads/*"]
     assert sorted(_suffix(r) for r in allowed["s3:DeleteObject"]) == [
         "/processed/*", "/uploads/imgproc-smoke/*"]
-    assert sorted(_suffix(r) for r in allowed["s3:GetObject"]) == ["/processed/*", "/uploads/*"]
+    assert sorted(_suffix(r) for r in allowed["s3:GetObject"]) == [
+        "/imgproc-reports/*", "/processed/*", "/uploads/*"]
+
+
+# --- the role Batch Operations assumes -------------------------------------------------------
+
+
+def test_batch_operations_role_is_assumed_only_by_this_accounts_jobs(resources):
+    _name, role = batch_role(resources)
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement == {"Action": "sts:AssumeRole", "Effect": "Allow",
+                         "Principal": {"Service": "batchoperations.s3.amazonaws.com"},
+                         "Condition": {"StringEquals": {
+                             "aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_batch_operations_role_invokes_the_function_and_touches_only_reports(resources):
+    allowed = granted(batch_statements(resources))
+    (function,) = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"
+                   and r["Properties"].get("Handler") == "imgproc.lambda_handler.handler"]
+    assert set(allowed) == {"lambda:InvokeFunction", "s3:GetObject", "s3:GetObjectVersion",
+                            "s3:PutObject", "s3:ListBucket"}
+    assert allowed["lambda:InvokeFunction"] == [{"Fn::GetAtt": [function, "Arn"]}]
+    for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"):
+        assert [_suffix(r) for r in allowed[action]] == ["/imgproc-reports/*"]
+    (listed,) = allowed["s3:ListBucket"]
+    assert "Fn::GetAtt" in listed and listed["Fn::GetAtt"][1] == "Arn"  # the bucket itself
 
 
 def _suffix(resource) -> str:

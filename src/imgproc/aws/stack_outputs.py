@@ -1,9 +1,10 @@
 """What `--stack NAME` means: the deployed stack's outputs, read with DescribeStacks.
 
 The CDK app publishes `BucketName`, `TableName`, `QueueUrl`, `FunctionName`,
-`DistributionDomainName` and `DistributionId`; the CLI takes its bucket, table, queue and
-function from them so nobody copies names by hand. A missing output is `None` (an older
-stack); a missing stack is a configuration error, and anything else AWS says is transient.
+`DistributionDomainName`, `DistributionId` and `BatchOperationsRoleArn`; the CLI takes its
+bucket, table, queue, function and Batch Operations role from them so nobody copies names by
+hand. A missing output is `None` (an older stack); a missing stack is a configuration error,
+and anything else AWS says is transient.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ OUTPUT_FIELDS = {
     "FunctionName": "function_name",
     "DistributionDomainName": "distribution_domain",
     "DistributionId": "distribution_id",
+    "BatchOperationsRoleArn": "batch_operations_role_arn",
 }
 
 
@@ -34,6 +36,7 @@ class StackOutputs:
     function_name: str | None = None
     distribution_domain: str | None = None
     distribution_id: str | None = None
+    batch_operations_role_arn: str | None = None
 
 
 def read_stack_outputs(stack_name: str, settings: AwsSettings, cfn=None) -> StackOutputs:

@@ -16,6 +16,7 @@ from .app import App
 from .console import err
 from .failures import failures
 from .focus import focus
+from .jobs import jobs
 from .presign import presign
 from .preview import preview
 from .process import process
@@ -26,7 +27,7 @@ from .triggers import triggers
 from .upload import upload
 from .verify import verify
 
-COMMANDS = (process, reprocess, verify, status, failures, triggers, preview, presign,
+COMMANDS = (process, reprocess, jobs, verify, status, failures, triggers, preview, presign,
             upload, smoke, focus)
 
 

@@ -1,4 +1,9 @@
-"""`imgproc reprocess`: backfill originals, retry failures, or force a full redo."""
+"""`imgproc reprocess`: backfill originals, retry failures, or force a full redo.
+
+`--remote` hands the work to the deployed pipeline: `--engine sqs` (the default) sends one
+S3-shaped message per original from here; `--engine batch-operations` creates one S3 Batch
+Operations job that lists the originals and invokes the function itself (docs/backfills.md).
+"""
 
 from __future__ import annotations
 
@@ -21,14 +26,32 @@ from .console import emit_json, exit_code, note, out, outcome_table, progress, s
 @click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Originals processed at once.")
 @click.option("--remote", is_flag=True,
-              help="Send the work to the deployed pipeline's queue instead of processing here.")
+              help="Send the work to the deployed pipeline instead of processing here.")
+@click.option("--engine", type=click.Choice(["sqs", "batch-operations"]), default="sqs",
+              show_default=True,
+              help="With --remote: messages on the queue from here, or one S3 Batch "
+                   "Operations job (for large backfills).")
+@click.option("--manifest", "manifest_uri", metavar="s3://BUCKET/KEY",
+              help="batch-operations: the objects to process, as a CSV (bucket,key) or an S3 "
+                   "Inventory manifest.json, instead of listing the prefix.")
+@click.option("--function", help="batch-operations: the function (name or ARN; default: the "
+                                 "stack's FunctionName).")
+@click.option("--role-arn", help="batch-operations: the role the job assumes (default: the "
+                                 "stack's BatchOperationsRoleArn).")
 @click.option("--dry-run", is_flag=True, help="Say what would be processed; change nothing.")
 @json_option
 @pass_app
-def reprocess(app: App, prefix, keys, failed, force, workers, remote, dry_run,
-              json_here) -> None:
+def reprocess(app: App, prefix, keys, failed, force, workers, remote, engine, manifest_uri,
+              function, role_arn, dry_run, json_here) -> None:
     """Process originals again: new ones, stale ones, failed ones, or all with --force."""
     as_json = wants_json(app, json_here)
+    if engine == "batch-operations" or manifest_uri:
+        check_batch_options(remote, engine, prefix, keys, failed, manifest_uri)
+        failed_keys = (select_keys(app.pipeline(), prefix or app.config.input_prefix, (), True)
+                       if failed else None)
+        exit_with(start_batch_job(app, prefix or app.config.input_prefix, force or failed,
+                                  manifest_uri, failed_keys, function, role_arn, dry_run,
+                                  as_json))
     pipeline = app.pipeline()
     chosen = select_keys(pipeline, prefix or app.config.input_prefix, keys, failed)
     if remote and not dry_run:
@@ -83,6 +106,88 @@ def send_to_queue(app: App, pipeline, keys: list[str], force: bool, as_json: boo
         for failure in result.failures:
             out.print(f"[red]not queued[/] {failure['key']}: {failure['message']}")
     return ExitCode.PROBLEM if result.failed else ExitCode.OK
+
+
+def check_batch_options(remote, engine, prefix, keys, failed, manifest_uri) -> None:
+    """Combinations a Batch Operations job cannot honour, refused before anything is sent."""
+    if engine != "batch-operations":
+        raise ConfigError("--manifest is for --engine batch-operations.")
+    if not remote:
+        raise ConfigError("--engine batch-operations runs on the deployed pipeline: add "
+                          "--remote.")
+    if keys:
+        raise ConfigError("--key names originals one by one: use --engine sqs for those.")
+    if manifest_uri and (prefix or failed):
+        raise ConfigError(f"--manifest lists the objects itself: drop "
+                          f"{'--prefix' if prefix else '--failed'}.")
+
+
+def start_batch_job(app: App, prefix: str, force: bool, manifest_uri: str | None,
+                    failed_keys: list[str] | None, function: str | None, role_arn: str | None,
+                    dry_run: bool, as_json: bool) -> ExitCode:
+    """--engine batch-operations: one job over the prefix, the given manifest, or a CSV of the
+    error records' keys written first; prints the job id and how to follow it."""
+    from ..aws import batch_jobs as bj
+    from ..keys import report_prefix
+
+    config = app.config
+    if not prefix.startswith(config.input_prefix):
+        raise ConfigError(f"--prefix {prefix} is outside the input prefix "
+                          f"{config.input_prefix}: the function would ignore every object.")
+    bucket = app.bucket_name
+    role = role_arn or app.stack_outputs.batch_operations_role_arn
+    function = function or app.stack_outputs.function_name
+    if not bucket:
+        raise ConfigError("--engine batch-operations needs the bucket: pass --stack NAME or "
+                          "--bucket NAME.")
+    if not role or not function:
+        raise ConfigError("--engine batch-operations needs the function and the role the job "
+                          "assumes: pass --stack NAME (outputs FunctionName and "
+                          "BatchOperationsRoleArn) or --function and --role-arn.")
+    reports = report_prefix(config)
+    s3, s3control = app.aws_client("s3"), app.aws_client("s3control")
+    caller = bj.Caller.of(app.aws_client("sts"))
+    manifest = None
+    if manifest_uri:
+        manifest = bj.find_manifest(s3, manifest_uri)
+        if not role_arn and (manifest.bucket != bucket or not manifest.key.startswith(reports)):
+            raise ConfigError(f"The stack's Batch Operations role reads manifests only under "
+                              f"s3://{bucket}/{reports}: put {manifest_uri} there, or pass "
+                              "--role-arn with a role that can read it.")
+    elif failed_keys is not None:
+        if not failed_keys:
+            note(f"no error records under {prefix}: no job created")
+            return ExitCode.OK
+        if dry_run:
+            key = bj.failed_manifest_key(reports, bj.failed_keys_csv(bucket, failed_keys))
+            manifest = bj.Manifest(bucket, key, "(not written: dry run)")
+        else:
+            manifest = bj.write_failed_manifest(s3, bucket, reports, failed_keys)
+    plan = bj.JobPlan(caller=caller, bucket=bucket, prefix=prefix, force=force,
+                      function_arn=caller.function_arn(function, s3control.meta.region_name),
+                      role_arn=role, report_prefix=reports, manifest=manifest)
+    request = bj.create_job_request(plan)
+    if dry_run:
+        if as_json:
+            emit_json(request)
+        else:
+            out.print_json(data=request)
+            note("dry run: no job created")
+        return ExitCode.OK
+    job_id = bj.create_job(s3control, request)
+    report = f"{plan.report_location}job-{job_id}/"
+    source = manifest.uri if manifest else f"s3://{bucket}/{prefix}"
+    if as_json:
+        emit_json({"engine": "batch-operations", "jobId": job_id, "source": source,
+                   "keys": len(failed_keys) if failed_keys else None, "force": force,
+                   "report": report, "clientRequestToken": request["ClientRequestToken"]})
+    else:
+        count = f" ({len(failed_keys)} failed original(s))" if failed_keys else ""
+        out.print(f"created Batch Operations job {job_id} over {source}{count}"
+                  f"{' with --force' if force else ''}")
+        out.print(f"report of failed tasks: {report}")
+        out.print(f"follow it: imgproc jobs status {job_id} --wait")
+    return ExitCode.OK
 
 
 def select_keys(pipeline, prefix: str, keys, failed: bool) -> list[str]:
