@@ -33,7 +33,7 @@ STEPS = (
     ("resample (libvips)", ("_libvips.vips_image_copy_memory", "_libvips.vips_image_write")),
     ("colour (ICC)", ("CmsTransform",)),
     ("sharpen", ("'filter' of 'ImagingCore'",)),
-    ("encode JPEG", ("ImagingEncoder", "jpegsave")),
+    ("encode JPEG", ("ImagingEncoder", "pyjpegli", "mozjpeg_lossless_optimization")),
     ("encode WebP", ("WebPEncode",)),
     ("placeholders", ("thumbhash", "quantize", "placeholder")),
 )

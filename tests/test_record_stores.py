@@ -52,7 +52,8 @@ def image(key: str = "uploads/u1/IMG 1.JPG", last_modified: str = "2024-05-01T10
     rendition = SimpleNamespace(
         width=4032, height=3024, format="jpeg", placeholder="data:image/jpeg;base64,AAAA",
         exif=EXIF, thumbhash="1QcSHQRnh493V4dIh4eXh1h4kJUI", dominant_color="#6f7a5c",
-        failures={"avif-large": "AVIF encoder unavailable"}, focal_point=FocalPoint(0.62, 0.41),
+        failures={"avif-large": "AVIF encoder unavailable"}, withheld={},
+        focal_point=FocalPoint(0.62, 0.41),
     )
     variants = [
         {"name": "webp-medium", "key": f"processed/{key}/webp-medium.webp", "width": 1024,

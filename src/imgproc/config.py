@@ -123,9 +123,9 @@ class Variant:
     format: str = "jpeg"
     sharpen: bool = False
     # Encoder effort 0-6: WebP's libwebp method and AVIF's speed (10 - effort); 4 is what
-    # sharp and cwebp default to. JPEG: up to 4 libjpeg-turbo, 5 mozjpeg's trellis
-    # quantisation (~15 % smaller, +40 % render time), 6 also its scan search (exactly
-    # sharp's `mozjpeg: true`). Lower is faster and larger; PNG ignores it.
+    # sharp and cwebp default to. JPEG (jpegli): up to 3 baseline, from 4 made progressive by
+    # a lossless step (~8 % smaller, about 6× the JPEG time; render/encode.py). Lower is
+    # faster and larger; PNG ignores it.
     effort: int = 4
     # Cover only (None otherwise): where the crop sits. A per-image focal point set with
     # `imgproc focus` wins over it.
