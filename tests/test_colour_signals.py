@@ -29,6 +29,8 @@ from tests.support.colour_images import (
     stripe_centres,
     stripes,
     tiff_with_orientation,
+    vips_avif,
+    with_nclx_property,
 )
 from tests.support.images import open_bytes, stored_for
 from tests.support.pixels import close, colour_at
@@ -122,7 +124,7 @@ def test_pq_hdr_heif_is_tone_mapped_to_sdr(bits):
 
 
 def test_pq_avif_is_tone_mapped_to_sdr():
-    # GIVEN an 8-bit AVIF whose nclx says BT.2020 and PQ
+    # GIVEN an 8-bit AVIF (Pillow's libavif) whose nclx says BT.2020 and PQ
     codes = [tuple(round(255 * v) for v in signal) for signal in PQ_SIGNALS]
     data = avif_with_nclx(stripes(codes), 9, 16)
     got = stripe_centres(small_of(data), len(codes))
@@ -130,6 +132,17 @@ def test_pq_avif_is_tone_mapped_to_sdr():
         expected = _pq_expected([c / 255 for c in code])
         assert close(colour, expected, 5), (code, colour, expected)
         assert far(colour, code)
+
+
+@pytest.mark.parametrize("bits", [10, 12])
+def test_pq_avif_of_10_and_12_bits_is_tone_mapped_to_sdr(bits):
+    # GIVEN a 10- or 12-bit AVIF (AV1 by libvips) given a BT.2020/PQ nclx property
+    data = with_nclx_property(vips_avif(PQ_SIGNALS, bits), 9, 16)
+    got = stripe_centres(small_of(data), len(PQ_SIGNALS))
+    for signal, colour in zip(PQ_SIGNALS, got, strict=True):
+        expected = _pq_expected(signal)
+        assert close(colour, expected, 5), (signal, colour, expected)
+        assert far(colour, tuple(round(255 * v) for v in signal))
 
 
 def test_hlg_hdr_heif_is_tone_mapped_to_sdr():

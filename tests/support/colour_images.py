@@ -99,3 +99,103 @@ def tiff_with_orientation(stored: Image.Image, orientation: int, compression: st
     tags = TiffImagePlugin.ImageFileDirectory_v2()
     tags[0x0112] = orientation
     return encode(stored, "TIFF", compression=compression, tiffinfo=tags)
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def _children(data: bytes):
+    pos = 0
+    while pos + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        yield kind, data[pos + 8:pos + size]
+        pos += size
+
+
+def with_nclx_property(data: bytes, primaries: int, transfer: int, matrix: int = 6) -> bytes:
+    """A HEIF/AVIF without any `colr` (as libvips writes them) given an nclx property on its
+    primary item: the colr box is appended to ipco, associated in ipma, and the iloc offsets
+    into mdat are moved by the bytes the meta box grew. Handles the layout libheif writes
+    (meta before mdat, iloc version 0-2 with file offsets), which is all the tests need."""
+    top = list(_children(data))
+    colr = _box(b"colr", b"nclx" + struct.pack(">HHHB", primaries, transfer, matrix, 0x80))
+    meta_body = dict(_children(next(body for kind, body in top if kind == b"meta")[4:]))
+    primary = struct.unpack_from(">H", meta_body[b"pitm"], 4)[0]
+    iprp = dict(_children(meta_body[b"iprp"]))
+    ipco = iprp[b"ipco"] + colr
+    index = len(list(_children(ipco)))
+    ipma = bytearray(iprp[b"ipma"])
+    assert ipma[0] == 0 and not ipma[3] & 1  # version 0, one-byte associations
+    count, pos = struct.unpack_from(">I", ipma, 4)[0], 8
+    for _ in range(count):
+        item, n = struct.unpack_from(">HB", ipma, pos)
+        if item == primary:
+            ipma[pos + 2] = n + 1
+            ipma[pos + 3 + n:pos + 3 + n] = bytes([0x80 | index])
+            break
+        pos += 3 + n
+    new_iprp = _box(b"ipco", ipco) + _box(b"ipma", bytes(ipma))
+    grow = len(new_iprp) - len(meta_body[b"iprp"])
+    out, shift_from = [], None
+    for kind, body in top:
+        if kind == b"meta":
+            parts = [body[:4]]
+            for child, child_body in _children(body[4:]):
+                if child == b"iprp":
+                    child_body = new_iprp
+                elif child == b"iloc":
+                    child_body = _shift_iloc(child_body, grow)
+                parts.append(_box(child, child_body))
+            out.append(_box(b"meta", b"".join(parts)))
+            shift_from = True
+        else:
+            out.append(_box(kind, body))
+    assert shift_from
+    return b"".join(out)
+
+
+def _shift_iloc(body: bytes, grow: int) -> bytes:
+    body = bytearray(body)
+    version = body[0]
+    offset_size, length_size = body[4] >> 4, body[4] & 15
+    base_size, index_size = body[5] >> 4, (body[5] & 15 if version else 0)
+    fmt = {0: None, 4: ">I", 8: ">Q"}
+    pos = 6
+    count = struct.unpack_from(">H" if version < 2 else ">I", body, pos)[0]
+    pos += 2 if version < 2 else 4
+    for _ in range(count):
+        pos += 2 if version < 2 else 4
+        method = struct.unpack_from(">H", body, pos)[0] & 15 if version else 0
+        pos += (2 if version else 0) + 2
+        base_at = pos
+        pos += base_size
+        extents = struct.unpack_from(">H", body, pos)[0]
+        pos += 2
+        for _ in range(extents):
+            pos += index_size
+            if method == 0 and base_size == 0:
+                value = struct.unpack_from(fmt[offset_size], body, pos)[0]
+                struct.pack_into(fmt[offset_size], body, pos, value + grow)
+            pos += offset_size + length_size
+        if method == 0 and base_size:
+            value = struct.unpack_from(fmt[base_size], body, base_at)[0]
+            struct.pack_into(fmt[base_size], body, base_at, value + grow)
+    return bytes(body)
+
+
+def vips_avif(signals: list[tuple[float, float, float]], bits: int) -> bytes:
+    """A `bits`-bit AVIF (AV1 through libvips' libheif) of flat patches with R'G'B' signals."""
+    import pyvips
+
+    width = STRIPE * len(signals)
+    row = array.array("H")
+    for rgb in signals:
+        row.extend([round(v * 65535) for v in rgb] * STRIPE)
+    samples = row * STRIPE
+    if sys.byteorder == "big":
+        samples.byteswap()
+    image = pyvips.Image.new_from_memory(samples.tobytes(), width, STRIPE, 3, "ushort")
+    image = image.copy(interpretation="rgb16")
+    return image.heifsave_buffer(compression="av1", bitdepth=bits, lossless=False, Q=100,
+                                 subsample_mode="off")
