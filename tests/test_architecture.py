@@ -17,7 +17,7 @@ PACKAGE = Path(imgproc.__file__).parent
 # Lower layers never import higher ones; a module may import its own layer and below.
 LAYERS = {
     "errors": 0, "formats": 0, "envvars": 0, "config": 0, "keys": 0, "records": 0,
-    "outcome": 0, "telemetry": 0,
+    "outcome": 0, "telemetry": 0, "focal": 0,
     "aws": 1,
     "stores": 2, "render": 2,
     "web": 3,

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from imgproc import records as rec
 from imgproc.aws.clients import AwsSettings
 from imgproc.errors import BadImage, TransientError
+from imgproc.focal import FocalPoint
 from imgproc.keys import error_id
 from imgproc.stores import SqliteRecordStore
 from imgproc.stores.base import ObjectInfo
@@ -51,7 +52,8 @@ def image(key: str = "uploads/u1/IMG 1.JPG", last_modified: str = "2024-05-01T10
     rendition = SimpleNamespace(
         width=4032, height=3024, format="jpeg", placeholder="data:image/jpeg;base64,AAAA",
         exif=EXIF, thumbhash="1QcSHQRnh493V4dIh4eXh1h4kJUI", dominant_color="#6f7a5c",
-        failures={"avif-large": "AVIF encoder unavailable"}, withheld={},
+        failures={"avif-large": "AVIF encoder unavailable"}, focal_point=FocalPoint(0.62, 0.41),
+        withheld={},
     )
     variants = [
         {"name": "webp-medium", "key": f"processed/{key}/webp-medium.webp", "width": 1024,
@@ -86,6 +88,7 @@ def test_put_get_round_trip(store):
     got = store.get(record["id"])
     assert got == record
     assert isinstance(got["exif"]["fNumber"], float) and isinstance(got["size"], int)
+    assert got["focalPoint"] == {"x": 0.62, "y": 0.41} and isinstance(got["focalPoint"]["x"], float)
     assert got["processedVariants"][1]["url"] is None and got["exif"]["lensModel"] is None
 
 

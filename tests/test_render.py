@@ -96,12 +96,14 @@ def test_small_images_are_never_enlarged():
         assert images[name].size == (120, 90), name
 
 
-def test_cover_crops_the_centre():
-    # a wide picture: red left third, blue middle, green right third
+def test_cover_with_gravity_centre_crops_the_centre():
+    # a wide picture: red left third, blue middle, green right third (tests/test_focus.py has
+    # the default, attention, which crops on the subject instead)
     image = Image.new("RGB", (900, 300), BLUE)
     image.paste(RED, (0, 0, 300, 300))
     image.paste(GREEN, (600, 0, 900, 300))
-    thumbnail = variants_of(encode(image, "PNG"))["thumbnail"]
+    centre = Config(variants=(Variant("thumbnail", 150, 150, "cover", gravity="centre"),))
+    thumbnail = variants_of(encode(image, "PNG"), centre)["thumbnail"]
     assert thumbnail.size == (150, 150)
     assert close(colour_at(thumbnail, 0.05, 0.5), BLUE, 20)
     assert close(colour_at(thumbnail, 0.95, 0.5), BLUE, 20)

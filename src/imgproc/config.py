@@ -96,8 +96,16 @@ def _colour(value: object) -> str:
 
 
 class Fit(StrEnum):
-    COVER = "cover"  # fill the box, centre crop
+    COVER = "cover"  # fill the box, cropping what does not fit (where: `Gravity`)
     INSIDE = "inside"  # fit within the box, never enlarge
+
+
+class Gravity(StrEnum):
+    """Where a cover variant's crop sits; libvips' smartcrop measures (`vips_smartcrop`)."""
+
+    ATTENTION = "attention"  # on the subject: edges, skin tones and saturated colour
+    ENTROPY = "entropy"  # on the busiest region: the crop that keeps the most detail
+    CENTRE = "centre"  # the middle, as the system imgproc replaces cropped
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,9 @@ class Variant:
     # a lossless step (~8 % smaller, about 6× the JPEG time; render/encode.py). Lower is
     # faster and larger; PNG ignores it.
     effort: int = 4
+    # Cover only (None otherwise): where the crop sits. A per-image focal point set with
+    # `imgproc focus` wins over it.
+    gravity: Gravity | None = None
     # Another variant's name: this one is published only when its file is smaller than that
     # one's by the config's keep_margin (an AVIF that does not pay is left out, not failed).
     keep_if_smaller_than: str | None = None
@@ -134,6 +145,7 @@ class Variant:
         object.__setattr__(self, "fit", Fit(_choice(self.fit, "fit", tuple(Fit), where)))
         if self.fit == Fit.COVER and self.height is None:
             raise ConfigError(f"{where}: fit 'cover' needs a height (a box to fill), got none.")
+        self._check_gravity(where)
         if not isinstance(self.sharpen, bool):
             raise ConfigError(
                 f"{where}: expected sharpen to be true or false, got {_given(self.sharpen)}.")
@@ -143,6 +155,17 @@ class Variant:
                                                                     str):
             raise ConfigError(f"{where}: expected keep_if_smaller_than to name another variant, "
                               f"got {_given(self.keep_if_smaller_than)}.")
+
+    def _check_gravity(self, where: str) -> None:
+        if self.fit != Fit.COVER:
+            if self.gravity is not None:
+                raise ConfigError(f"{where}: gravity applies to fit 'cover' only (an 'inside' "
+                                  f"variant is never cropped), got {_given(self.gravity)}.")
+            return
+        gravity = Gravity.ATTENTION if self.gravity is None else self.gravity
+        gravity = Gravity.CENTRE if gravity == "center" else gravity  # sharp and CSS spell it so
+        object.__setattr__(self, "gravity",
+                           Gravity(_choice(gravity, "gravity", tuple(Gravity), where)))
 
     @property
     def extension(self) -> str:
@@ -296,7 +319,7 @@ def _read_toml(path: Path) -> dict:
 _TOP_LEVEL = {"input_prefix", "output_prefix", "max_image_size", "max_pixels", "background",
               "time_budget", "keep_margin", "variant"}
 _VARIANT_FIELDS = {"name", "width", "height", "fit", "quality", "format", "sharpen", "effort",
-                   "keep_if_smaller_than"}
+                   "gravity", "keep_if_smaller_than"}
 
 
 def parse_config(data: dict) -> Config:

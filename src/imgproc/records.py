@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from .focal import FocalPoint
 from .keys import error_id, placeholder_id
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ class ImageRecord(TypedDict):
     exif: dict[str, Any] | None
     thumbhash: str | None
     dominantColor: str | None
+    focalPoint: dict[str, float] | None  # {x, y}, 0-1 of the displayed picture
+    focalOverride: NotRequired[dict[str, float]]  # set by `imgproc focus`; kept across renders
     variantErrors: NotRequired[list[VariantError]]
     withheldVariants: NotRequired[list[WithheldVariant]]
     error: NotRequired[str]
@@ -187,6 +190,7 @@ def image_record(
     config_hash: str,
     duration_ms: int,
     processed_at: str,
+    focal_override: FocalPoint | None = None,
 ) -> ImageRecord:
     """A rendered original: PARTIAL when some variants failed, else COMPLETE (a withheld
     variant is not a failure)."""
@@ -207,7 +211,10 @@ def image_record(
         "exif": rendition.exif,
         "thumbhash": rendition.thumbhash,
         "dominantColor": rendition.dominant_color,
+        "focalPoint": rendition.focal_point.to_json(),
     }
+    if focal_override is not None:
+        record["focalOverride"] = focal_override.to_json()
     if rendition.failures:
         record["variantErrors"] = [
             {"name": name, "error": error} for name, error in rendition.failures.items()
@@ -242,6 +249,7 @@ def failed_record(
         "exif": None,
         "thumbhash": None,
         "dominantColor": None,
+        "focalPoint": None,
     }
     return {
         **base,
@@ -258,6 +266,11 @@ def failed_record(
         "error": str(error),
         "errorType": error.error_type,
     }
+
+
+def focal_override_of(record: dict | None) -> FocalPoint | None:
+    """The focal point `imgproc focus` set for this original, if any."""
+    return FocalPoint.from_json((record or {}).get("focalOverride"))
 
 
 def placeholder_record(key: str, data_url: str, created_at: str) -> PlaceholderRecord:

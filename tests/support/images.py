@@ -6,7 +6,7 @@ import io
 import struct
 import zlib
 
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 RED, GREEN, BLUE, WHITE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0)
 
@@ -141,6 +141,36 @@ def open_bytes(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def with_subject(width: int, height: int, at: tuple[float, float], radius: int = 60,
+                 seed: int = 7) -> Image.Image:
+    """A muted, softly textured grey-green scene with one saturated red-orange subject (a
+    disc whose centre is at `at`, fractions of the width and height)."""
+    import random
+
+    rng = random.Random(seed)
+    scene = Image.new("RGB", (width, height), (112, 122, 108))
+    noise = Image.frombytes("L", (width, height),
+                            bytes(rng.randrange(100, 124) for _ in range(width * height)))
+    scene = Image.merge("RGB", [noise, noise.point(lambda v: v + 8), noise])
+    draw = ImageDraw.Draw(scene)
+    cx, cy = at[0] * width, at[1] * height
+    draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=SUBJECT)
+    draw.ellipse((cx - radius / 3, cy - radius / 3, cx + radius / 3, cy + radius / 3),
+                 fill=(250, 220, 60))
+    return scene
+
+
+SUBJECT = (225, 60, 30)
+
+
+def subject_share(image: Image.Image) -> float:
+    """The fraction of `image` that is the subject's red-orange."""
+    data = image.convert("RGB").tobytes()
+    pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
+    hits = sum(1 for r, g, b in pixels if r > 170 and g < 120 and b < 90)
+    return hits / (image.width * image.height)
 
 
 def photo_like(width: int = 1600, height: int = 1200) -> Image.Image:

@@ -15,6 +15,7 @@ from ..errors import ExitCode, ImgprocError
 from .app import App
 from .console import err
 from .failures import failures
+from .focus import focus
 from .presign import presign
 from .preview import preview
 from .process import process
@@ -26,7 +27,7 @@ from .upload import upload
 from .verify import verify
 
 COMMANDS = (process, reprocess, verify, status, failures, triggers, preview, presign,
-            upload, smoke)
+            upload, smoke, focus)
 
 
 class ImgprocGroup(click.Group):

@@ -7,8 +7,8 @@
 from .batch import process_many
 from .guard import process_safely, safely
 from .pipeline import EventHint, Pipeline
-from .process import process_object
+from .process import Refocus, process_object
 from .remove import remove_object
 
-__all__ = ["EventHint", "Pipeline", "process_many", "process_object", "process_safely",
+__all__ = ["EventHint", "Pipeline", "Refocus", "process_many", "process_object", "process_safely",
            "remove_object", "safely"]

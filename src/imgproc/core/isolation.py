@@ -22,6 +22,7 @@ import threading
 
 from ..config import Config
 from ..errors import BadImage, OutOfMemory, TooSlow, TransientError
+from ..focal import FocalPoint
 from ..render import Rendition
 from .pipeline import TimeLimit
 
@@ -46,11 +47,11 @@ def _serve(conn, memory_bytes: int | None) -> None:
     conn.send(("ready", None))  # imports done: from here on, time counts against pictures
     while True:
         try:
-            data, config, budget = conn.recv()
+            data, config, budget, focus = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", render(data, config, budget)))
+            conn.send(("ok", render(data, config, budget, focus)))
         except BadImage as exc:
             if _is_memory(exc):
                 conn.send(("memory", str(exc)))
@@ -86,15 +87,16 @@ class RenderWorker:
         self._process = None
         self._conn = None
 
-    def __call__(self, data: bytes, config: Config, limit: TimeLimit | None = None) -> Rendition:
+    def __call__(self, data: bytes, config: Config, limit: TimeLimit | None = None,
+                 focus: FocalPoint | None = None) -> Rendition:
         limit = limit or TimeLimit.budget_of(config)
         with self._lock:
             try:
-                return self._attempt(data, config, limit)
+                return self._attempt(data, config, limit, focus)
             except _WorkerOutOfMemory:
                 pass  # once more in a fresh worker: the old heap may have been fragmented
             try:
-                return self._attempt(data, config, limit)
+                return self._attempt(data, config, limit, focus)
             except _WorkerOutOfMemory as exc:
                 raise OutOfMemory(
                     f"Rendering ran out of memory: one picture may use {self.memory_mb} MB "
@@ -111,10 +113,11 @@ class RenderWorker:
         with self._lock:
             self._stop()
 
-    def _attempt(self, data: bytes, config: Config, limit: TimeLimit) -> Rendition:
+    def _attempt(self, data: bytes, config: Config, limit: TimeLimit,
+                 focus: FocalPoint | None) -> Rendition:
         conn = self._start()
         budget = min(config.time_budget, limit.seconds)
-        conn.send((data, config, budget))
+        conn.send((data, config, budget, focus))
         if not conn.poll(max(limit.seconds, 0.0)):
             self._stop()
             raise TooSlow(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config import Config
+from ..focal import FocalPoint
 from ..render import Rendition, render
 from ..stores.base import ObjectStore, RecordStore
 
@@ -23,13 +24,15 @@ class TimeLimit:
         return cls(config.time_budget, f"the {config.time_budget:g} s time budget")
 
 
-# Renders one picture within a time limit (None: the config's budget).
-Renderer = Callable[[bytes, Config, "TimeLimit | None"], Rendition]
+# Renders one picture within a time limit (None: the config's budget), its crops centred on a
+# focal point set for it (None: found in the picture).
+Renderer = Callable[[bytes, Config, "TimeLimit | None", "FocalPoint | None"], Rendition]
 
 
-def render_here(data: bytes, config: Config, limit: TimeLimit | None = None) -> Rendition:
+def render_here(data: bytes, config: Config, limit: TimeLimit | None = None,
+                focus: FocalPoint | None = None) -> Rendition:
     """In this process: the CPU budget is checked between steps (the CLI's way)."""
-    return render(data, config, None if limit is None else limit.seconds)
+    return render(data, config, None if limit is None else limit.seconds, focus)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ is recorded against the picture. One attempt runs in phases: read, render, publi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import records as rec
+from ..config import Fit
 from ..errors import BadImage, BadKey, StaleWrite, UnsupportedFormat
+from ..focal import FocalPoint
 from ..keys import (
     check_key,
     check_output_keys,
@@ -41,6 +43,13 @@ class Stale(Exception):
 
 
 @dataclass(frozen=True)
+class Refocus:
+    """`imgproc focus`: the focal point to set for an original (None: drop the one set)."""
+
+    point: FocalPoint | None
+
+
+@dataclass(frozen=True)
 class Job:
     """One attempt at one original."""
 
@@ -50,6 +59,16 @@ class Job:
     force: bool
     clock: Stopwatch
     time_limit: TimeLimit | None = None
+    refocus: Refocus | None = None
+
+    def focus_for(self, existing: dict | None, etag: str) -> FocalPoint | None:
+        """The focal point set for these bytes: asked for now, else kept from the record
+        (a re-upload is a new picture: an override set for the old one does not apply)."""
+        if self.refocus is not None:
+            return self.refocus.point
+        if (existing or {}).get("source", {}).get("etag") != etag:
+            return None
+        return rec.focal_override_of(existing)
 
     def outcome(self, result: Result, message: str = "", **fields) -> Outcome:
         return Outcome(self.key, result, message, duration_ms=self.clock.ms(), **fields)
@@ -57,11 +76,12 @@ class Job:
 
 def process_object(
     pipeline: Pipeline, key: str, *, event: EventHint | None = None, force: bool = False,
-    time_limit: TimeLimit | None = None,
+    time_limit: TimeLimit | None = None, refocus: Refocus | None = None,
 ) -> Outcome:
     """Render `key` unless it is up to date; raise TransientError when it should be retried.
 
-    `time_limit`: less than the config's budget when the caller has less time left."""
+    `time_limit`: less than the config's budget when the caller has less time left.
+    `refocus`: set (or drop) the original's focal point and render again."""
     clock = Stopwatch()
     if is_output(key, pipeline.config):
         return Outcome(key, Result.IGNORED, "under the output prefix; outputs are never processed")
@@ -70,7 +90,8 @@ def process_object(
                        "not an image file name (see the accepted extensions)")
     for _attempt in range(MAX_RACE_ATTEMPTS):
         try:
-            return _attempt_once(Job(pipeline, key, event, force, clock, time_limit))
+            return _attempt_once(Job(pipeline, key, event, force or refocus is not None, clock,
+                                     time_limit, refocus))
         except Stale:
             # Our outputs may describe bytes that are gone: redo with what is there now.
             force, event = True, None
@@ -101,7 +122,10 @@ def _attempt_once(job: Job) -> Outcome:
         if original is None:
             return job.outcome(Result.IGNORED, "the original was deleted while being processed")
         info = original.info
-        rendition = pipeline.renderer(original.data, config, job.time_limit)
+        focus = job.focus_for(existing, info.etag)
+        kept = _kept_for_refocus(job, existing, info.etag)
+        only = replace(config, variants=_covers(config)) if kept is not None else config
+        rendition = pipeline.renderer(original.data, only, job.time_limit, focus)
     except UnsupportedFormat as exc:
         return _fail(job, info, name_unread_format(key, exc))
     except BadImage as exc:
@@ -112,7 +136,38 @@ def _attempt_once(job: Job) -> Outcome:
     if not rendition.variants:
         failures = "; ".join(rendition.failures.values())
         return _fail(job, info, BadImage(f"No variant could be made: {failures}"))
-    return _publish(job, info, source, existing, rendition)
+    if kept is not None:
+        rendition = _keep_published(rendition, existing)
+    return _publish(job, info, source, existing, rendition, focus, kept or [])
+
+
+# --- refocus: only the crops change --------------------------------------------------------
+
+
+def _kept_for_refocus(job: Job, existing: dict | None,
+                      etag: str) -> list[rec.VariantEntry] | None:
+    """For `imgproc focus` on an up-to-date record: its variants that are not crops, which
+    stay as published (only cover variants move with the focal point). None: render all."""
+    config = job.pipeline.config
+    if job.refocus is None or not _covers(config) or existing is None \
+            or existing.get("status") != rec.Status.COMPLETE \
+            or not rec.is_settled(existing, etag, config.config_hash):
+        return None
+    covers = {v.name for v in _covers(config)}
+    return [v for v in existing.get("processedVariants", []) if v["name"] not in covers]
+
+
+def _covers(config) -> tuple:
+    return tuple(v for v in config.variants if v.fit == Fit.COVER)
+
+
+def _keep_published(rendition: Rendition, existing: dict) -> Rendition:
+    """The placeholders come from the whole picture, which did not change; so do the
+    whole-picture variants withheld last time (their siblings were not rendered again)."""
+    withheld = {w["name"]: w["reason"] for w in existing.get("withheldVariants", [])}
+    return replace(rendition, placeholder=existing["placeholder"],
+                   thumbhash=existing["thumbhash"], dominant_color=existing["dominantColor"],
+                   withheld={**withheld, **rendition.withheld})
 
 
 # --- read -----------------------------------------------------------------------------------
@@ -153,11 +208,16 @@ def _matching_sequencer(info: ObjectInfo, event: EventHint | None) -> str | None
 
 
 def _publish(job: Job, info: ObjectInfo, source: rec.Source, existing: dict | None,
-             rendition: Rendition) -> Outcome:
-    """Variants first, then (if they replaced an older version's) the CDN, then the record."""
+             rendition: Rendition, focus: FocalPoint | None,
+             kept: list[rec.VariantEntry]) -> Outcome:
+    """Variants first, then (if they replaced an older version's) the CDN, then the record.
+    `kept`: variants already published for these bytes that were not rendered again."""
     pipeline, key = job.pipeline, job.key
     processed_at = rec.now_iso()
-    variants = _publish_variants(pipeline, key, info, rendition, processed_at)
+    variants = _publish_variants(pipeline, key, info, rendition, processed_at, focus)
+    if kept:
+        order = [v.name for v in pipeline.config.variants]
+        variants = sorted(kept + variants, key=lambda v: order.index(v["name"]))
     if pipeline.on_replaced and _replaces_published(existing, info):
         pipeline.on_replaced(key)  # before the record: a failure here retries everything
     record = rec.image_record(
@@ -169,6 +229,7 @@ def _publish(job: Job, info: ObjectInfo, source: rec.Source, existing: dict | No
         config_hash=pipeline.config.config_hash,
         duration_ms=job.clock.ms(),
         processed_at=processed_at,
+        focal_override=focus,
     )
     if not _commit(job, info, record):
         return job.outcome(Result.SKIPPED, "a newer version is already recorded")
@@ -180,11 +241,18 @@ def _publish(job: Job, info: ObjectInfo, source: rec.Source, existing: dict | No
 
 
 def _publish_variants(pipeline: Pipeline, key: str, info: ObjectInfo, rendition: Rendition,
-                      processed_at: str) -> list[rec.VariantEntry]:
-    """Upload every rendered variant with the contract's headers; a failed put raises."""
+                      processed_at: str, focus: FocalPoint | None) -> list[rec.VariantEntry]:
+    """Upload every rendered variant with the contract's headers; a failed put raises.
+
+    A crop centred on a focal point set for the picture gets its own URL version: its pixels
+    changed while the original's etag did not, and CDNs and browsers keep variants a year.
+    """
     published = []
     for variant in rendition.variants:
-        object_key = variant_key(key, pipeline.config.variant(variant.name), pipeline.config)
+        spec = pipeline.config.variant(variant.name)
+        object_key = variant_key(key, spec, pipeline.config)
+        version = info.etag if focus is None or spec.fit != Fit.COVER \
+            else f"{info.etag}-{focus.token}"
         pipeline.outputs.put(
             object_key,
             variant.data,
@@ -196,7 +264,7 @@ def _publish_variants(pipeline: Pipeline, key: str, info: ObjectInfo, rendition:
         published.append(rec.variant_entry(
             name=variant.name, key=object_key, width=variant.width, height=variant.height,
             format=variant.format, content_type=variant.content_type, size=len(variant.data),
-            url=pipeline.url_for(object_key, info.etag),
+            url=pipeline.url_for(object_key, version),
         ))
     return published
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import Variant
+from ..config import Fit, Variant
+from ..focal import FocalPoint
 from ..formats import format_named
 
 Box = tuple[float, float, float, float]
@@ -21,6 +22,11 @@ class Plan:
     variant: Variant
     box: Box
     size: tuple[int, int]
+
+    @property
+    def crops(self) -> bool:
+        """A cover variant: its box can move to where the subject is."""
+        return self.variant.fit == Fit.COVER
 
     @property
     def scale(self) -> float:
@@ -46,12 +52,22 @@ def _inside(variant: Variant, width: int, height: int) -> Plan:
 
 
 def _cover(variant: Variant, width: int, height: int) -> Plan:
-    """Fill the box exactly, cropping the centre of whichever side is too long."""
+    """Fill the box exactly, cropping the centre of whichever side is too long (`aim` then
+    moves the crop onto the subject, once the pixels are there to find it)."""
     box_w, box_h = variant.width, variant.height or variant.width
     crop_w = min(float(width), height * box_w / box_h)
     crop_h = min(float(height), width * box_h / box_w)
     left, top = (width - crop_w) / 2, (height - crop_h) / 2
     return Plan(variant, (left, top, left + crop_w, top + crop_h), (box_w, box_h))
+
+
+def aim(plan: Plan, focal: FocalPoint, full_size: tuple[int, int]) -> Plan:
+    """The same crop, moved to centre on `focal` as far as the picture's edges allow."""
+    width, height = full_size
+    crop_w, crop_h = plan.box[2] - plan.box[0], plan.box[3] - plan.box[1]
+    left = min(max(0.0, focal.x * width - crop_w / 2), width - crop_w)
+    top = min(max(0.0, focal.y * height - crop_h / 2), height - crop_h)
+    return Plan(plan.variant, (left, top, left + crop_w, top + crop_h), plan.size)
 
 
 def _fit_format_limit(plan: Plan) -> Plan:

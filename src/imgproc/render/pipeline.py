@@ -10,22 +10,24 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from ..config import Config
+from ..config import Config, Gravity
 from ..errors import BadImage, VariantFailed, library_words
+from ..focal import FocalPoint
 from .colour import srgb_converter, to_working_mode
 from .decode import decode, open_image
 from .encode import encode
 from .flatten import flatten
-from .geometry import Plan, decode_scale, plan_variant
+from .geometry import Plan, aim, decode_scale, plan_variant
 from .keep import withhold
 from .limits import Deadline, check_bytes, check_pixels
 from .metadata import exif_subset, icc_profile_of, orientation_of, read_exif
-from .orient import apply_orientation, oriented_size
+from .orient import oriented_size
 from .placeholder import dominant_colour, placeholder_data_url, thumbhash_of
 from .prescan import declared_size
 from .resize import Resampler
 from .sharpen import sharpen
 from .sniff import sniff_format
+from .subject import attention_point, entropy_plan
 
 
 @dataclass(frozen=True)
@@ -50,17 +52,21 @@ class Rendition:
     placeholder: str
     thumbhash: str
     dominant_color: str
+    focal_point: FocalPoint  # the override if one was given, else where attention found
     variants: list[RenderedVariant] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     withheld: dict[str, str] = field(default_factory=dict)
 
 
-def render(data: bytes, config: Config, time_budget: float | None = None) -> Rendition:
+def render(data: bytes, config: Config, time_budget: float | None = None,
+           focus: FocalPoint | None = None) -> Rendition:
     """Raises only BadImage: anything a library throws on a picture is that picture's fault
     (MemoryError included: the same picture would fail again). `time_budget` overrides the
-    config's (a caller with less time left); it never changes what is rendered."""
+    config's (a caller with less time left); it never changes what is rendered. `focus`: a
+    focal point set for this picture, which every cover variant's crop centres on."""
     try:
-        return _render(data, config, config.time_budget if time_budget is None else time_budget)
+        budget = config.time_budget if time_budget is None else time_budget
+        return _render(data, config, budget, focus)
     except BadImage:
         raise
     except Exception as exc:
@@ -69,7 +75,8 @@ def render(data: bytes, config: Config, time_budget: float | None = None) -> Ren
         ) from exc
 
 
-def _render(data: bytes, config: Config, time_budget: float) -> Rendition:
+def _render(data: bytes, config: Config, time_budget: float,
+            focus: FocalPoint | None) -> Rendition:
     deadline = Deadline(time_budget)
     fmt = sniff_format(data)
     check_bytes(len(data), config.max_image_size)
@@ -84,11 +91,12 @@ def _render(data: bytes, config: Config, time_budget: float) -> Rendition:
     icc_profile = icc_profile_of(image)
     image = decode(image, data, fmt, decode_scale(plans))
     deadline.check("decoding")
-    image = apply_orientation(image, orientation)
     image = to_working_mode(image, icc_profile)
-    resampler = Resampler(image, (width, height), plans, finish=srgb_converter(image, icc_profile))
+    resampler = Resampler(image, (width, height), plans, finish=srgb_converter(image, icc_profile),
+                          orientation=orientation)  # as stored: only results are turned upright
     del image  # the resampler owns the decoded picture now, and lets it go before encoding
-    variants, failures = render_variants(resampler, plans, config.background, deadline)
+    variants, failures, focal = render_variants(resampler, plans, config.background, deadline,
+                                                focus)
     variants, withheld = withhold(variants, config)
     small = resampler.smallest()  # placeholders need few pixels: use the smallest made
     return Rendition(
@@ -99,6 +107,7 @@ def _render(data: bytes, config: Config, time_budget: float) -> Rendition:
         placeholder=placeholder_data_url(small, config.background),
         thumbhash=thumbhash_of(small),
         dominant_color=dominant_colour(small, config.background),
+        focal_point=focal,
         variants=variants,
         failures=failures,
         withheld=withheld,
@@ -106,14 +115,44 @@ def _render(data: bytes, config: Config, time_budget: float) -> Rendition:
 
 
 def render_variants(
-    resampler: Resampler, plans: list[Plan], background: str, deadline: Deadline
-) -> tuple[list[RenderedVariant], dict[str, str]]:
-    """Resample everything largest first (smaller variants come from larger results), let
-    go of the decoded picture, then sharpen and encode. Each distinct region and size is
-    resampled once (webp-medium reuses medium's pixels). Results keep the config's order."""
-    order = sorted(plans, key=lambda p: p.size[0] * p.size[1], reverse=True)
+    resampler: Resampler, plans: list[Plan], background: str, deadline: Deadline,
+    focus: FocalPoint | None = None,
+) -> tuple[list[RenderedVariant], dict[str, str], FocalPoint]:
+    """Resample the whole-picture variants largest first (smaller ones come from larger
+    results), find the subject, place and resample the crops, let go of the decoded picture,
+    then sharpen and encode. Each distinct region and size is resampled once (webp-medium
+    reuses medium's pixels). Results keep the config's order."""
+    frames = sorted((p for p in plans if not p.crops), key=_area, reverse=True)
     failures: dict[str, str] = {}
     resampled: dict[tuple, Image.Image] = {}
+    _resample(resampler, frames, resampled, failures, deadline)
+    focal = focus or attention_point(resampler.analysis())
+    crops = sorted((_place(p, focal, focus, resampler) for p in plans if p.crops),
+                   key=_area, reverse=True)
+    _resample(resampler, crops, resampled, failures, deadline)
+    resampler.release()  # peak memory: the decoded picture is gone before any encoder runs
+    made = _encode(frames + crops, resampled, failures, background, deadline)
+    return [made[p.variant.name] for p in plans if p.variant.name in made], failures, focal
+
+
+def _area(plan: Plan) -> int:
+    return plan.size[0] * plan.size[1]
+
+
+def _place(plan: Plan, focal: FocalPoint, focus: FocalPoint | None,
+           resampler: Resampler) -> Plan:
+    """Where a crop goes: on a focal point set for the picture, else by the variant's
+    gravity (the attention point, libvips' entropy measure, or the centre as planned)."""
+    gravity = plan.variant.gravity
+    if focus is not None or gravity == Gravity.ATTENTION:
+        return aim(plan, focal, resampler.full_size)
+    if gravity == Gravity.ENTROPY:
+        return entropy_plan(resampler.analysis(), plan, resampler.full_size)
+    return plan
+
+
+def _resample(resampler: Resampler, order: list[Plan], resampled: dict[tuple, Image.Image],
+              failures: dict[str, str], deadline: Deadline) -> None:
     for plan in order:
         key = (plan.box, plan.size)
         if key not in resampled:
@@ -122,7 +161,10 @@ def render_variants(
                 resampled[key] = resampler.resize(plan)
             except (OSError, ValueError, MemoryError) as exc:
                 failures[plan.variant.name] = str(VariantFailed(f"{plan.variant.name}: {exc}"))
-    resampler.release()  # peak memory: the decoded picture is gone before any encoder runs
+
+
+def _encode(order: list[Plan], resampled: dict[tuple, Image.Image], failures: dict[str, str],
+            background: str, deadline: Deadline) -> dict[str, RenderedVariant]:
     made: dict[str, RenderedVariant] = {}
     sharpened: dict[tuple, Image.Image] = {}
     for plan in order:
@@ -150,4 +192,4 @@ def render_variants(
             height=pixels.height,
             data=data,
         )
-    return [made[p.variant.name] for p in plans if p.variant.name in made], failures
+    return made

@@ -35,6 +35,7 @@ def manifest_of(record: dict) -> dict:
         "placeholder": record.get("placeholder"),
         "thumbhash": record.get("thumbhash"),
         "dominantColor": record.get("dominantColor"),
+        "focalPoint": record.get("focalPoint"),  # for CSS object-position
         "updatedAt": record.get("processedAt"),
     }
     if record.get("status") == Status.FAILED:
