@@ -162,9 +162,12 @@ def _covers(config) -> tuple:
 
 
 def _keep_published(rendition: Rendition, existing: dict) -> Rendition:
-    """The placeholders come from the whole picture, which did not change."""
+    """The placeholders come from the whole picture, which did not change; so do the
+    whole-picture variants withheld last time (their siblings were not rendered again)."""
+    withheld = {w["name"]: w["reason"] for w in existing.get("withheldVariants", [])}
     return replace(rendition, placeholder=existing["placeholder"],
-                   thumbhash=existing["thumbhash"], dominant_color=existing["dominantColor"])
+                   thumbhash=existing["thumbhash"], dominant_color=existing["dominantColor"],
+                   withheld={**withheld, **rendition.withheld})
 
 
 # --- read -----------------------------------------------------------------------------------
