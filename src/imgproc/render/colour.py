@@ -1,8 +1,10 @@
 """Bring any decoded mode to 8-bit sRGB (RGB, or RGBA when the picture has transparency).
 
 Browsers assume untagged web images are sRGB, so every variant is converted through the
-original's ICC profile and published untagged. Order matters: depth is reduced first (without
-clipping), palettes expanded, then the profile applied in the colour space it describes.
+original's ICC profile (embedded, or built from nclx, cICP or gAMA/cHRM by
+`metadata.colour_profile_of`; see docs/colour.md) and published untagged. Order matters:
+depth is reduced first (without clipping), palettes expanded, then the profile applied in the
+colour space it describes.
 
 Gray and CMYK profiles are applied to the decoded picture (they change its mode). An RGB
 profile (a camera's sRGB variant, an iPhone's Display P3) is applied later to each resampled
