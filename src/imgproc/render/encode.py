@@ -52,8 +52,9 @@ def encode_jpeg(image: Image.Image, quality: int, effort: int) -> bytes:
 
 def _options(fmt: str, quality: int, effort: int) -> dict:
     if fmt == "webp":
-        # method 2 would be 2.3× faster, but loses ~0.002 SSIM at equal bytes; method 6 saves
-        # 3-9 % at equal SSIM for 2-3× the WebP time (bench/encoders.py)
+        # method 2 would be 2.3× faster, but loses ~0.002 SSIM at equal bytes; method 6 is ~5 %
+        # smaller but ~0.0004 SSIM lower, on the same curve, for 2.5× the WebP time
+        # (bench/encoders.py, docs/performance.md)
         return {"quality": quality, "method": effort}
     if fmt == "avif":
         # icc_profile: Pillow's AVIF writer would otherwise copy the picture's own. One
