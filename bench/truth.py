@@ -6,6 +6,10 @@ once with Lanczos straight to the variant's planned box and size (imgproc's own
 `plan_variant`, so the target has the contract's geometry), with no sharpening and no
 encoding. Sharpening therefore costs a little SSIM here; that is the same for every
 implementation that sharpens, and the per-variant difference is what the bench compares.
+
+A cover variant's target is the region that implementation crops: the centre for sharp's flow
+(its default position) and the naive script, the recorded focal point for imgproc (`focal`),
+so a crop on the subject is scored on its pixels, not on which region was chosen.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageOps
 
 from imgproc.config import DEFAULT_VARIANTS, Variant
-from imgproc.render.geometry import plan_variant
+from imgproc.focal import FocalPoint
+from imgproc.render.geometry import aim, plan_variant
 
 Image.MAX_IMAGE_PIXELS = None  # the 100 MP check image is at the pixel limit on purpose
 
@@ -25,15 +30,18 @@ _SRGB = ImageCms.createProfile("sRGB")
 _PROFILE_MODES = {"RGB ": ("RGB",), "GRAY": ("L",), "CMYK": ("CMYK",)}
 
 
-def truth_variants(path: Path, variants: Iterable[Variant] = DEFAULT_VARIANTS
-                   ) -> dict[str, Image.Image]:
-    """{variant name: the ideal RGB picture for that variant}."""
+def truth_variants(path: Path, variants: Iterable[Variant] = DEFAULT_VARIANTS,
+                   focal: FocalPoint | None = None) -> dict[str, Image.Image]:
+    """{variant name: the ideal RGB picture for that variant}; crops centred on `focal`
+    when given, else on the picture's centre."""
     upright = upright_srgb(path)
     width, height = upright.size
     resampled: dict[tuple, Image.Image] = {}
     out = {}
     for variant in variants:
         plan = plan_variant(variant, width, height)
+        if focal is not None and plan.crops:
+            plan = aim(plan, focal, (width, height))
         key = (plan.box, plan.size)
         if key not in resampled:
             resampled[key] = upright.resize(plan.size, Image.Resampling.LANCZOS, box=plan.box)
