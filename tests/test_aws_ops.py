@@ -7,16 +7,24 @@ import json
 import zipfile
 from urllib.parse import unquote_plus
 
+import boto3
 import pytest
+from click.testing import CliRunner
 
+from imgproc import records as rec
+from imgproc.aws import clients
 from imgproc.aws.clients import AwsSettings
 from imgproc.aws.fanout import s3_created_message, send_remote
 from imgproc.aws.stack_outputs import StackOutputs, read_stack_outputs
 from imgproc.aws.switches import disable_triggers, enable_triggers, pause, resume, triggers_status
+from imgproc.cli import main
+from imgproc.config import Config
 from imgproc.errors import ConfigError, NotFound
 from imgproc.records import TRIGGERS_ID
 from imgproc.stores import SqliteRecordStore
-from tests.aws_fixtures import REGION
+from imgproc.stores.dynamodb import DynamoRecordStore
+from tests.aws_fixtures import BUCKET as AWS_BUCKET
+from tests.aws_fixtures import REGION, TABLE
 
 BUCKET = "media-bucket"
 
@@ -284,3 +292,61 @@ def test_send_remote_to_a_missing_queue(aws_clients):
     sqs.delete_queue(QueueUrl=url)
     with pytest.raises(ConfigError, match="does not exist"):
         send_remote(sqs, url, BUCKET, [("a", 1, None)])
+
+
+def test_send_remote_with_several_workers_sends_each_key_once(aws_clients):
+    sqs = aws_clients("sqs")
+    url = sqs.create_queue(QueueName="parallel")["QueueUrl"]
+    keys = [f"uploads/{i:03d}.jpg" for i in range(95)]
+    calls: list[int] = []
+    result = send_remote(sqs, url, BUCKET, [(k, 1, "e") for k in keys], calls.append, workers=4)
+    assert (result.sent, result.failed, result.batches) == (95, 0, 10)
+    assert sorted(calls) == [5] + [10] * 9
+    received = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+        received += [unquote_plus(json.loads(m["Body"])["Records"][0]["s3"]["object"]["key"])
+                     for m in batch]
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+    assert sorted(received) == keys
+
+
+def test_send_remote_with_workers_lists_failures_in_key_order():
+    class RefusesOdd:
+        meta = type("Meta", (), {"region_name": REGION})()
+
+        def send_message_batch(self, QueueUrl, Entries):
+            return {"Failed": [{"Id": e["Id"], "Code": "X", "Message": "no"} for e in Entries
+                               if json.loads(e["MessageBody"])["Records"][0]["s3"]["object"]
+                               ["key"].endswith(("1.jpg", "3.jpg"))]}
+
+    keys = [(f"uploads/{i:02d}.jpg", 1, None) for i in range(40)]
+    result = send_remote(RefusesOdd(), "url", BUCKET, keys, workers=3)
+    expected = [k for k, _, _ in keys if k.endswith(("1.jpg", "3.jpg"))]
+    assert [f["key"] for f in result.failures] == expected
+    assert (result.sent, result.failed) == (40 - len(expected), len(expected))
+
+
+def test_reprocess_remote_plans_a_prefix_from_the_listing_and_batched_record_reads(aws):
+    """250 originals, 50 of them up to date: the plan HEADs nothing (the listing has each
+    size and ETag) and reads the records 100 at a time; only the 200 others are queued."""
+    s3, dynamodb = aws
+    url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="backfill")["QueueUrl"]
+    keys = [f"uploads/many/{i:03d}.jpg" for i in range(250)]
+    for key in keys:
+        s3.put_object(Bucket=AWS_BUCKET, Key=key, Body=b"x")
+    etag = s3.head_object(Bucket=AWS_BUCKET, Key=keys[0])["ETag"].strip('"')
+    table = DynamoRecordStore(TABLE, dynamodb=dynamodb)
+    for key in keys[:50]:
+        table.put({"id": key, "key": key, "type": rec.RecordType.IMAGE, "status": "COMPLETE",
+                   "configHash": Config().config_hash, "source": {"etag": etag}})
+    calls: list[str] = []
+    clients._session(None, REGION).events.register(
+        "after-call", lambda event_name, **_: calls.append(event_name.split(".", 2)[2]))
+    result = CliRunner(env={"IMGPROC_STACK": None, "IMGPROC_CONFIG": None}).invoke(main, [
+        "--bucket", AWS_BUCKET, "--table", TABLE, "--queue-url", url, "--region", REGION,
+        "reprocess", "--remote", "--prefix", "uploads/many/", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[-1])["sent"] == 200
+    counted = {name: calls.count(name) for name in set(calls)}
+    assert counted == {"ListObjectsV2": 1, "BatchGetItem": 3, "SendMessageBatch": 20}

@@ -261,3 +261,37 @@ def test_over_moto_http_server(moto_server, aws_env):
     assert [r["key"] for r in store.errors()] == ["x"]
     store.delete([record["id"], error_id("x")])
     assert list(store.scan()) == []
+
+
+def test_get_many_returns_the_existing_records_across_batches(store):
+    ids = [f"uploads/{i:03}.jpg" for i in range(230)]
+    for record_id in ids[::3]:
+        store.put({"id": record_id, "type": rec.RecordType.IMAGE, "n": int(record_id[8:11])})
+    asked = [*ids, ids[0], "uploads/none.jpg"]  # a repeat and a missing id
+    found = store.get_many(asked)
+    assert sorted(found) == ids[::3]
+    assert all(found[i]["n"] == int(i[8:11]) for i in found)
+    assert store.get_many([]) == {}
+
+
+def test_unprocessed_reads_are_retried_then_transient(dynamodb, monkeypatch):
+    create_table(dynamodb, TABLE)
+    store = DynamoRecordStore(TABLE, dynamodb=dynamodb)
+    monkeypatch.setattr("imgproc.stores.dynamodb._BACKOFF", 0)
+    store.put(image(key="a"))
+    store.put(image(key="b"))
+    real, calls = dynamodb.batch_get_item, []
+
+    def flaky(RequestItems):
+        calls.append(RequestItems)
+        if len(calls) == 1:  # the first answer returns nothing and leaves every key unprocessed
+            return {"Responses": {TABLE: []}, "UnprocessedKeys": RequestItems}
+        return real(RequestItems=RequestItems)
+
+    monkeypatch.setattr(dynamodb, "batch_get_item", flaky)
+    assert sorted(store.get_many(["a", "b"])) == ["a", "b"] and len(calls) == 2
+    assert calls[0][TABLE]["ConsistentRead"] is True
+    monkeypatch.setattr(dynamodb, "batch_get_item", lambda RequestItems: {
+        "Responses": {}, "UnprocessedKeys": RequestItems})
+    with pytest.raises(TransientError, match="unprocessed"):
+        store.get_many(["a"])

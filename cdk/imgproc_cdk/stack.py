@@ -100,8 +100,8 @@ class ImgprocStack(Stack):
                                                              "s3:PutBucketNotification"],
                                     resources=[bucket.bucket_arn]),
                 iam.PolicyStatement(sid="Records", actions=[
-                    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                    "dynamodb:BatchWriteItem", "dynamodb:Scan"],
+                    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+                    "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"],
                     resources=[table.table_arn, f"{table.table_arn}/index/"
                                f"{self.records.error_index}"]),
                 iam.PolicyStatement(sid="RemoteReprocess", actions=["sqs:SendMessage"],

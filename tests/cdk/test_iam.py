@@ -28,6 +28,7 @@ CALLS = {
     "dynamodb.update_item": (["dynamodb:UpdateItem"], "both"),
     "dynamodb.batch_write_item": (["dynamodb:BatchWriteItem"], "both"),
     "dynamodb.scan": (["dynamodb:Scan"], "cli"),  # failures, reprocess --failed, verify
+    "dynamodb.batch_get_item": (["dynamodb:BatchGetItem"], "cli"),  # a reprocess plan
     "cloudfront.create_invalidation": (["cloudfront:CreateInvalidation"], "both"),
     "sqs.send_message_batch": (["sqs:SendMessage"], "cli"),
     "lambda.list_event_source_mappings": (["lambda:ListEventSourceMappings"], "cli"),

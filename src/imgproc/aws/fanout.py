@@ -10,7 +10,9 @@ ordering must come from S3 itself, and the handler reads the object's real ident
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from urllib.parse import quote_plus
@@ -73,28 +75,48 @@ KeyInfo = tuple[str, int | None, str | None]  # key, size, etag
 
 def send_remote(sqs, queue_url: str, bucket: str, keys: Iterable[KeyInfo],
                 on_sent: Callable[[int], None] = lambda n: None,
-                force: bool = False) -> RemoteResult:
-    """One message per (key, size, etag), in batches of up to 10; failed entries retried once.
+                force: bool = False, workers: int = 1) -> RemoteResult:
+    """One message per (key, size, etag), in batches of up to 10, `workers` batches in flight
+    at once; failed entries retried once.
 
-    `on_sent(n)` is called after each batch with the number of messages it delivered.
+    `on_sent(n)` is called after each batch with the number of messages it delivered (from
+    the sending thread). Failures are listed in the order of `keys`.
     """
     region = sqs.meta.region_name or ""
-    sent = batches = 0
-    failures: list[dict] = []
-    for chunk in _chunks(keys, BATCH):
+    delivered = _Count()
+
+    def send_batch(chunk: list[KeyInfo]) -> list[dict]:
         entries = {str(i): (key, json.dumps(
                        s3_created_message(bucket, key, size, etag, region, force=force),
                        ensure_ascii=False))
                    for i, (key, size, etag) in enumerate(chunk)}
-        failed = _send(sqs, queue_url, entries, sent)
-        batches += 1
+        failed = _send(sqs, queue_url, entries, delivered.value)
         if failed:  # once more, only the entries SQS refused
-            failed = _send(sqs, queue_url, {i: entries[i] for i in failed}, sent)
-        delivered = len(entries) - len(failed)
-        sent += delivered
-        failures += [{"key": entries[i][0], **failed[i]} for i in failed]
-        on_sent(delivered)
-    return RemoteResult(sent=sent, failed=len(failures), batches=batches, failures=failures)
+            failed = _send(sqs, queue_url, {i: entries[i] for i in failed}, delivered.value)
+        delivered.add(len(entries) - len(failed))
+        on_sent(len(entries) - len(failed))
+        return [{"key": entries[i][0], **failed[i]} for i in failed]
+
+    chunks = list(_chunks(keys, BATCH))
+    if workers > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(min(workers, len(chunks))) as pool:
+            refused = list(pool.map(send_batch, chunks))
+    else:
+        refused = [send_batch(chunk) for chunk in chunks]
+    failures = [failure for batch in refused for failure in batch]
+    return RemoteResult(sent=delivered.value, failed=len(failures), batches=len(chunks),
+                        failures=failures)
+
+
+class _Count:
+    """Messages delivered so far, added to from several sending threads."""
+
+    def __init__(self) -> None:
+        self.value, self._lock = 0, threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.value += n
 
 
 def _send(sqs, queue_url: str, entries: dict[str, tuple[str, str]], sent: int) -> dict:

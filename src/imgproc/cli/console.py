@@ -36,15 +36,15 @@ def note(message: str) -> None:
 
 @contextmanager
 def progress(total: int, description: str, enabled: bool = True) -> Iterator:
-    """Yields an `advance()` callable; draws a bar only when stderr is a terminal."""
+    """Yields an `advance(n=1)` callable; draws a bar only when stderr is a terminal."""
     if not enabled or total <= 1 or not err.is_terminal:
-        yield lambda: None
+        yield lambda n=1: None
         return
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), console=err, transient=True)
     with bar:
         task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
+        yield lambda n=1: bar.advance(task, n)
 
 
 def outcome_table(outcomes: Iterable[Outcome], title: str | None = None) -> Table:

@@ -7,6 +7,8 @@ Operations job that lists the originals and invokes the function itself (docs/ba
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import click
 
 from .. import records as rec
@@ -14,8 +16,11 @@ from ..core import process_many
 from ..errors import ConfigError, ExitCode
 from ..keys import is_candidate
 from ..outcome import Result
+from ..stores.base import ObjectInfo
 from .app import App, exit_with, json_option, pass_app, wants_json
 from .console import emit_json, exit_code, note, out, outcome_table, progress, summary
+
+_PLAN_BATCH = 100  # records read at once (DynamoDB's BatchGetItem limit)
 
 
 @click.command()
@@ -47,17 +52,17 @@ def reprocess(app: App, prefix, keys, failed, force, workers, remote, engine, ma
     as_json = wants_json(app, json_here)
     if engine == "batch-operations" or manifest_uri:
         check_batch_options(remote, engine, prefix, keys, failed, manifest_uri)
-        failed_keys = (select_keys(app.pipeline(), prefix or app.config.input_prefix, (), True)
-                       if failed else None)
+        failed_keys = (list(select_keys(app.pipeline(), prefix or app.config.input_prefix,
+                                        (), True)) if failed else None)
         exit_with(start_batch_job(app, prefix or app.config.input_prefix, force or failed,
                                   manifest_uri, failed_keys, function, role_arn, dry_run,
                                   as_json))
     pipeline = app.pipeline()
     chosen = select_keys(pipeline, prefix or app.config.input_prefix, keys, failed)
     if remote and not dry_run:
-        exit_with(send_to_queue(app, pipeline, chosen, force or failed, as_json))
+        exit_with(send_to_queue(app, pipeline, chosen, force or failed, workers, as_json))
     if dry_run:
-        for key, reason in plan(pipeline, chosen, force or failed):
+        for key, reason, _info in plan(pipeline, chosen, force or failed):
             if as_json:
                 emit_json({"key": key, "action": reason})
             else:
@@ -71,7 +76,7 @@ def reprocess(app: App, prefix, keys, failed, force, workers, remote, engine, ma
             if as_json:
                 emit_json(outcome.to_json())
 
-        outcomes = process_many(pipeline, chosen, workers=workers, force=force or failed,
+        outcomes = process_many(pipeline, list(chosen), workers=workers, force=force or failed,
                                 on_outcome=report)
     if not as_json:
         shown = outcomes if app.verbose else [o for o in outcomes if o.status != Result.SKIPPED]
@@ -81,8 +86,10 @@ def reprocess(app: App, prefix, keys, failed, force, workers, remote, engine, ma
     exit_with(exit_code(outcomes))
 
 
-def send_to_queue(app: App, pipeline, keys: list[str], force: bool, as_json: bool) -> ExitCode:
-    """--remote: one S3-shaped message per original that needs work, in batches of 10."""
+def send_to_queue(app: App, pipeline, keys: dict[str, ObjectInfo | None], force: bool,
+                  workers: int, as_json: bool) -> ExitCode:
+    """--remote: one S3-shaped message per original that needs work, in batches of 10,
+    `workers` batches at once."""
     from ..aws.fanout import send_remote
 
     queue_url = app.queue_url or app.stack_outputs.queue_url
@@ -90,14 +97,12 @@ def send_to_queue(app: App, pipeline, keys: list[str], force: bool, as_json: boo
         raise ConfigError("--remote needs the pipeline's queue: pass --stack NAME or --queue-url.")
     sqs = app.aws_client("sqs")
     work = []
-    for key, action in plan(pipeline, keys, force):
+    for key, action, info in plan(pipeline, keys, force):
         if action == "would process":
-            info = pipeline.originals.head(key)
-            if info is not None:
-                work.append((key, info.size, info.etag))
+            work.append((key, info.size, info.etag))
     with progress(len(work), "queueing", enabled=not as_json) as advance:
         result = send_remote(sqs, queue_url, pipeline.originals.name, work, force=force,
-                             on_sent=lambda sent: [advance() for _ in range(sent)])
+                             on_sent=lambda sent: advance(sent), workers=workers)
     if as_json:
         emit_json(result.to_json())
     else:
@@ -190,24 +195,33 @@ def start_batch_job(app: App, prefix: str, force: bool, manifest_uri: str | None
     return ExitCode.OK
 
 
-def select_keys(pipeline, prefix: str, keys, failed: bool) -> list[str]:
+def select_keys(pipeline, prefix: str, keys, failed: bool) -> dict[str, ObjectInfo | None]:
+    """{key: what the listing said about it}; None for keys named or taken from error records,
+    which only a HEAD can describe."""
     if keys:
-        return list(dict.fromkeys(keys))
+        return dict.fromkeys(keys)
     if failed:
-        return sorted({record["key"] for record in pipeline.records.errors()
-                       if record["key"].startswith(prefix)})
-    return [info.key for info in pipeline.originals.list(prefix) if is_candidate(info.key)]
+        return dict.fromkeys(sorted({record["key"] for record in pipeline.records.errors()
+                                     if record["key"].startswith(prefix)}))
+    return {info.key: info for info in pipeline.originals.list(prefix)
+            if is_candidate(info.key)}
 
 
-def plan(pipeline, keys: list[str], force: bool):
-    """(key, what would happen) for a dry run, from HEADs and records only."""
+def plan(pipeline, chosen: dict[str, ObjectInfo | None], force: bool
+         ) -> Iterator[tuple[str, str, ObjectInfo | None]]:
+    """(key, what would happen, the original's info) from the listing (a HEAD only where it
+    is unknown) and the records, read 100 at a time: a prefix of N originals costs N/1000
+    LISTs and N/100 record reads, not a HEAD and a read each."""
     config = pipeline.config
-    for key in keys:
-        info = pipeline.originals.head(key)
-        if info is None:
-            yield key, "missing original (ignored)"
-        elif not force and rec.is_settled(pipeline.records.get(key), info.etag,
-                                          config.config_hash):
-            yield key, "up to date (skip)"
-        else:
-            yield key, "would process"
+    keys = list(chosen)
+    for start in range(0, len(keys), _PLAN_BATCH):
+        batch = keys[start : start + _PLAN_BATCH]
+        records = {} if force else pipeline.records.get_many(batch)
+        for key in batch:
+            info = chosen[key] or pipeline.originals.head(key)
+            if info is None:
+                yield key, "missing original (ignored)", None
+            elif not force and rec.is_settled(records.get(key), info.etag, config.config_hash):
+                yield key, "up to date (skip)", info
+            else:
+                yield key, "would process", info

@@ -69,6 +69,11 @@ class RecordStore(Protocol):
 
     def get(self, record_id: str) -> dict | None: ...
 
+    def get_many(self, record_ids: Iterable[str]) -> dict[str, dict]:
+        """{id: record} for those of `record_ids` that exist, read in as few calls as the
+        store allows (a backfill plan reads one record per original)."""
+        ...
+
     def put(self, record: dict) -> None: ...
 
     def put_unless_newer(self, record: dict) -> bool:

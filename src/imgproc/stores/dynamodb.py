@@ -31,7 +31,8 @@ from ..records import RecordType
 # Assumed to project ALL attributes (as the stack's does): index scans return whole records.
 ERROR_INDEX = "errors"
 _BATCH = 25  # BatchWriteItem's limit
-_DELETE_ATTEMPTS = 6
+_READ_BATCH = 100  # BatchGetItem's limit
+_BATCH_ATTEMPTS = 6
 _BACKOFF = 0.05  # seconds, doubled after each attempt with unprocessed items
 
 _NOT_NEWER = (
@@ -55,6 +56,30 @@ class DynamoRecordStore:
             )
         item = response.get("Item")
         return from_item(item) if item else None
+
+    def get_many(self, record_ids: Iterable[str]) -> dict[str, dict]:
+        """BatchGetItem, 100 ids a call, strongly consistent like `get`; keys DynamoDB leaves
+        unprocessed (throttling) are asked for again with a growing pause."""
+        ids = list(dict.fromkeys(record_ids))  # a batch must not name one key twice
+        found: dict[str, dict] = {}
+        for start in range(0, len(ids), _READ_BATCH):
+            keys = [{"id": {"S": i}} for i in ids[start : start + _READ_BATCH]]
+            for attempt in range(_BATCH_ATTEMPTS):
+                with self._errors("BatchGetItem", keys[0]["id"]["S"]):
+                    response = self.dynamodb.batch_get_item(RequestItems={
+                        self.name: {"Keys": keys, "ConsistentRead": True}})
+                for item in response.get("Responses", {}).get(self.name, []):
+                    record = from_item(item)
+                    found[record["id"]] = record
+                keys = response.get("UnprocessedKeys", {}).get(self.name, {}).get("Keys", [])
+                if not keys:
+                    break
+                time.sleep(_BACKOFF * 2**attempt)
+            else:
+                raise TransientError(
+                    f"DynamoDB left {len(keys)} read(s) unprocessed in table {self.name} after "
+                    f"{_BATCH_ATTEMPTS} attempts (throttled).")
+        return found
 
     def put(self, record: dict) -> None:
         with self._errors("PutItem", record["id"]):
@@ -149,7 +174,7 @@ class DynamoRecordStore:
 
     def _delete_batch(self, ids: list[str]) -> None:
         requests = [{"DeleteRequest": {"Key": {"id": {"S": i}}}} for i in ids]
-        for attempt in range(_DELETE_ATTEMPTS):
+        for attempt in range(_BATCH_ATTEMPTS):
             with self._errors("BatchWriteItem", ids[0]):
                 response = self.dynamodb.batch_write_item(RequestItems={self.name: requests})
             requests = response.get("UnprocessedItems", {}).get(self.name, [])
@@ -158,7 +183,7 @@ class DynamoRecordStore:
             time.sleep(_BACKOFF * 2**attempt)
         raise TransientError(
             f"DynamoDB left {len(requests)} delete(s) unprocessed in table {self.name} after "
-            f"{_DELETE_ATTEMPTS} attempts (throttled)."
+            f"{_BATCH_ATTEMPTS} attempts (throttled)."
         )
 
     @contextmanager

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import TransientError
 from ..records import RecordType
 
+_IN_LIMIT = 500  # ids per IN (...) query, well under SQLite's variable limit
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY,
@@ -40,6 +41,16 @@ class SqliteRecordStore:
     def get(self, record_id: str) -> dict | None:
         row = self._query("SELECT body FROM records WHERE id = ?", (record_id,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def get_many(self, record_ids: Iterable[str]) -> dict[str, dict]:
+        ids = list(dict.fromkeys(record_ids))
+        found = {}
+        for start in range(0, len(ids), _IN_LIMIT):
+            chunk = ids[start : start + _IN_LIMIT]
+            rows = self._query(f"SELECT id, body FROM records WHERE id IN "
+                               f"({', '.join('?' * len(chunk))})", tuple(chunk)).fetchall()
+            found.update((record_id, json.loads(body)) for record_id, body in rows)
+        return found
 
     def put(self, record: dict) -> None:
         with self._transaction() as db:
