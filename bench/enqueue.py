@@ -3,8 +3,9 @@
 Puts N tiny originals under one prefix (not rendered: only listed, HEADed and enqueued), then
 runs the real CLI twice over the same plan, the whole prefix:
 
-- `--engine sqs`: lists the prefix, HEADs every original and reads its record to skip what is
-  up to date, and sends batches of 10 from this machine;
+- `--engine sqs`: lists the prefix, reads the records 100 at a time to skip what is up to
+  date (size and ETag come from the listing), and sends batches of 10 from this machine,
+  `--workers` (the CLI's default, 4) at once;
 - `--engine batch-operations`: asks STS for the account and creates one job; S3 then lists the
   prefix and invokes the function itself. moto has no S3 Batch Operations, so `create_job` is
   answered by botocore's Stubber (after the request is validated against the service model)
